@@ -1,0 +1,32 @@
+//! The subcommands: each takes its parsed arguments, does its work and says how it went.
+
+pub mod check;
+
+use crate::cli::Command;
+
+/// How a command ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything was fine (exit code 0).
+    Ok,
+    /// The command ran but found problems, e.g. queries with errors (exit code 1).
+    Findings,
+}
+
+/// Why a command could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The command line asked for something impossible, e.g. a PATH that does not exist (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Writing the results failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> Result<Outcome, CommandError> {
+    match command {
+        Command::Check(args) => check::run(&args),
+    }
+}
