@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Quarry: a local-first KQL threat-hunting workbench.
 #[derive(Debug, Parser)]
@@ -14,6 +15,8 @@ use std::path::PathBuf;
 Examples:
   quarry check query.kql                      check one KQL file
   quarry check 'Hunting Queries' Detections   check every rule under two folders
+  quarry query 'print x = 1 + 1'              run a query and print its result
+  quarry conformance dev.jsonl                run conformance cases
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage error.
 Colour is used only on a terminal, and never when NO_COLOR is set."
@@ -30,6 +33,12 @@ pub enum Command {
     /// Report syntax diagnostics for KQL files and Azure-Sentinel YAML rules.
     #[command(long_about = CHECK_ABOUT, after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+    /// Run a KQL query and print its result.
+    #[command(long_about = QUERY_ABOUT, after_help = QUERY_EXAMPLES)]
+    Query(QueryArgs),
+    /// Run conformance cases (queries with the result the real Kusto engine returned).
+    #[command(long_about = CONFORMANCE_ABOUT, after_help = CONFORMANCE_EXAMPLES)]
+    Conformance(ConformanceArgs),
 }
 
 /// The long description of `quarry check` (`--help`).
@@ -78,4 +87,154 @@ pub enum Format {
     Text,
     /// One JSON document with every file, query and diagnostic.
     Json,
+}
+
+/// The long description of `quarry query` (`--help`).
+const QUERY_ABOUT: &str = "\
+Run a KQL query and print its result.
+
+The query is the KQL argument, or the contents of FILE with -f (`-f -` reads standard input).
+Tables come from --table NAME=PATH: a .csv file (with a header row), a .json file (one JSON
+object per line, or one JSON array of objects), .ndjson/.jsonl, or a .parquet file. Column
+types are taken from the file: strings, longs, reals, bools, timestamps (as datetime),
+and nested values (as dynamic).
+
+Syntax and binding errors are shown pointing into the query text; the result goes to stdout
+and notes (such as a truncated result) to stderr.";
+
+/// Examples and exit codes of `quarry query`.
+const QUERY_EXAMPLES: &str = "\
+Examples:
+  quarry query 'print now()' --now 2024-01-01T00:00:00Z
+  quarry query 'Logons | summarize count() by User' --table Logons=logons.csv
+  quarry query -f hunt.kql --param user=alice --format json
+  quarry query 'range x from 1 to 1000000 step 1' --max-rows 10 --format csv
+
+Exit codes: 0 the query ran, 1 the query failed (syntax, binding or execution error),
+2 usage error (e.g. a missing file or a bad --table).";
+
+/// The long description of `quarry conformance` (`--help`).
+const CONFORMANCE_ABOUT: &str = "\
+Run conformance cases and report how many pass.
+
+CASES.jsonl holds one case per line: a self-contained KQL query (datatable, print, let) and the
+result the real Kusto engine returned for it (see shared/conformance/README.md). Each case runs
+in a fresh session and is compared as the README describes: column names and types, values by
+type (reals within 1e-9 relative, datetimes and timespans as ticks, dynamic values deeply), rows
+in order or as a multiset. A query that errors, panics or times out counts as failed.";
+
+/// Examples and exit codes of `quarry conformance`.
+const CONFORMANCE_EXAMPLES: &str = "\
+Examples:
+  quarry conformance ../shared/conformance/dev.jsonl
+  quarry conformance dev.jsonl --filter duckdb-kql/bin- --verbose
+  quarry conformance dev.jsonl --format json > report.json
+
+The text output lists the failing families (case ids up to their number) with their counts;
+--verbose also prints `FAIL id: reason` for every failure. The last line is
+`N passed, M failed, K skipped`.
+Exit codes: 0 no case failed, 1 some case failed, 2 usage error (e.g. a malformed cases file).";
+
+/// Arguments of `quarry query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The KQL query text.
+    #[arg(
+        value_name = "KQL",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub query: Option<String>,
+
+    /// Read the query from FILE (`-` for standard input).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The instant now() and ago() see, e.g. 2024-01-01T00:00:00Z (default: the wall clock).
+    #[arg(long, value_name = "TS", value_parser = parse_now)]
+    pub now: Option<i64>,
+
+    /// A query parameter, as text (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+
+    /// Make a file readable as a table: NAME=PATH with PATH a .csv, .json, .ndjson, .jsonl or
+    /// .parquet file (repeatable).
+    #[arg(long = "table", value_name = "NAME=PATH", value_parser = parse_key_value)]
+    pub tables: Vec<(String, String)>,
+
+    /// Return at most N rows (a note on stderr says when rows were dropped).
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
+
+    /// Stop the query after SECS seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+}
+
+/// How `query` prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned columns with a header.
+    Table,
+    /// One JSON document: `{"columns": [{"name", "type"}], "rows": [[...]]}`.
+    Json,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// One JSON object per row, keyed by column name.
+    Ndjson,
+}
+
+/// Arguments of `quarry conformance`.
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// The cases file (JSON Lines).
+    #[arg(value_name = "CASES.jsonl")]
+    pub cases: PathBuf,
+
+    /// Print `FAIL id: reason` for every failing case, and every failing family.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Run only the cases whose id contains SUBSTRING.
+    #[arg(long, value_name = "SUBSTRING")]
+    pub filter: Option<String>,
+
+    /// Time limit of one case, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub timeout: Duration,
+
+    /// Output format: text, or one JSON document with every failure.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `NAME=VALUE` with a non-empty name.
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+/// A positive number of seconds (fractions allowed).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(Duration::from_secs_f64(seconds)),
+        _ => Err(format!(
+            "expected a positive number of seconds, got `{text}`"
+        )),
+    }
+}
+
+/// A datetime as Kusto reads it, in nanoseconds since the Unix epoch.
+fn parse_now(text: &str) -> Result<i64, String> {
+    quarry_engine::values::parse_datetime(text)
+        .ok_or_else(|| format!("not a datetime: `{text}` (try 2024-01-01T00:00:00Z)"))
 }

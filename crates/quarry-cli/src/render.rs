@@ -32,6 +32,11 @@ pub fn stdout_color() -> bool {
     std::io::stdout().is_terminal() && !no_color()
 }
 
+/// True when output to stderr should be coloured: stderr is a terminal and `NO_COLOR` is unset.
+pub fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && !no_color()
+}
+
 /// True when `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())

@@ -614,7 +614,7 @@ fn decode_unprefixed(text: &str) -> String {
         };
         match decoded {
             Some(c) => out.push(c),
-            None => out.push_str(&escape[..used.min(escape.len())]),
+            None => out.push_str(escape.get(..used).unwrap_or(escape)),
         }
         rest = escape.get(used..).unwrap_or("");
     }
@@ -622,11 +622,18 @@ fn decode_unprefixed(text: &str) -> String {
     out
 }
 
-/// Decodes `x41`-style escapes: the letter then `digits` hex digits.
+/// Decodes `x41`-style escapes: the letter then `digits` hex digits. An escape without enough
+/// hex digits (already reported by the lexer) decodes as the bare letter.
 fn hex_escape(escape: &str, digits: usize) -> (Option<char>, usize) {
-    let hex = escape.get(1..1 + digits).unwrap_or("");
-    let decoded = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
-    (decoded.filter(|_| hex.len() == digits), 1 + digits)
+    let hex = &escape.as_bytes()[1..];
+    if hex.len() < digits || !hex[..digits].iter().all(u8::is_ascii_hexdigit) {
+        return (escape.chars().next(), 1);
+    }
+    // The digits are ASCII, so this slice is on character boundaries.
+    let decoded = u32::from_str_radix(&escape[1..1 + digits], 16)
+        .ok()
+        .and_then(char::from_u32);
+    (decoded, 1 + digits)
 }
 
 fn strip_closing(body: &str, quote: char) -> &str {
@@ -722,6 +729,16 @@ mod tests {
                 (TypedRaw, "guid(74be27de-1e4e-49d9-b579-fe0b331d3642)"),
             ]
         );
+    }
+
+    #[test]
+    fn short_hex_escapes_before_multibyte_text_do_not_panic() {
+        // Found by cargo fuzz: `\u` followed by non-ASCII text.
+        let (tokens, diagnostics) = tokenize("\"\\u\u{fffd}\u{fffd}\"");
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        let text = tokens[0].span.slice("\"\\u\u{fffd}\u{fffd}\"");
+        assert_eq!(decode_string(text).0, "u\u{fffd}\u{fffd}");
+        assert_eq!(decode_string("'\\x4g'").0, "x4g");
     }
 
     #[test]

@@ -369,6 +369,10 @@ impl Printer {
             }
             ExprKind::Member { target, name } => {
                 self.expr(target);
+                if self.out.ends_with('.') {
+                    // A real written `1.` must not run into the member dot and read as `..`.
+                    self.push(" ");
+                }
                 if is_word(&name.name) {
                     self.push(".").push(&name.name)
                 } else {
@@ -892,6 +896,16 @@ mod tests {
 
     fn e(kind: ExprKind) -> Expr {
         Expr::new(kind, Span::default())
+    }
+
+    #[test]
+    fn member_of_a_trailing_dot_real_does_not_print_as_range_dots() {
+        // Found by cargo fuzz: `0000.` then `.to` printed as `0000..to`.
+        let parsed = crate::parse("0000.\n.to");
+        assert!(parsed.is_ok(), "{:?}", parsed.diagnostics);
+        let printed = print(&parsed.query);
+        let reparsed = crate::parse(&printed);
+        assert!(reparsed.is_ok(), "{printed}: {:?}", reparsed.diagnostics);
     }
 
     fn lit(value: Literal) -> Expr {

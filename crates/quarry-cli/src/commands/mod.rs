@@ -1,6 +1,9 @@
 //! The subcommands: each takes its parsed arguments, does its work and says how it went.
 
 pub mod check;
+pub mod conformance;
+pub mod query;
+pub mod tables;
 
 use crate::cli::Command;
 
@@ -22,11 +25,24 @@ pub enum CommandError {
     /// Writing the results failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
+    /// The command could not do its work for a reason outside the input (exit 1).
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// Runs one subcommand.
 pub fn run(command: Command) -> Result<Outcome, CommandError> {
     match command {
         Command::Check(args) => check::run(&args),
+        Command::Query(args) => query::run(&args),
+        Command::Conformance(args) => conformance::run(&args),
     }
+}
+
+/// A tokio runtime for the commands that run queries.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::Failed(format!("cannot start the query runtime: {e}")))
 }

@@ -171,13 +171,23 @@ impl<'a> Parser<'a> {
             return Failed;
         }
         let found = self.describe(token);
+        // When the missing piece belongs at the end of a line, point there rather than at the
+        // first token of the next line.
+        let previous_end = self.last_end();
+        let (span, label) = match self.text.get(previous_end..token.span.start) {
+            Some(gap) if self.pos > 0 && gap.contains('\n') => (
+                Span::new(previous_end, previous_end),
+                format!("expected {expected} after this"),
+            ),
+            _ => (token.span, format!("expected {expected} here")),
+        };
         self.diagnostics.push(
             Diagnostic::error(
                 "kql::syntax",
                 format!("expected {expected}, found {found}"),
-                token.span,
+                span,
             )
-            .with_label(format!("expected {expected} here")),
+            .with_label(label),
         );
         Failed
     }

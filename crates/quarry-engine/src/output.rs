@@ -1,0 +1,35 @@
+//! What a query returns.
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+
+/// A `render` request kept with the result: the chart kind and its properties.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RenderRequest {
+    /// `timechart`, `barchart`, `piechart`, …
+    pub chart: String,
+    /// `with (…)` properties as written, values as text.
+    pub properties: Vec<(String, String)>,
+}
+
+/// The result of a query: its rows as Arrow batches plus what KQL says about them.
+#[derive(Debug, Clone)]
+pub struct QueryOutput {
+    /// Column names and Arrow types (see [`crate::types`] for the Kusto mapping).
+    pub schema: SchemaRef,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// True when KQL's semantics fix the row order (the query ends in sort/top/serialize…).
+    pub ordered: bool,
+    /// The `render` request, if the query ends with one.
+    pub render: Option<RenderRequest>,
+    /// True when rows were dropped because of the session's row cap.
+    pub truncated: bool,
+}
+
+impl QueryOutput {
+    /// The number of rows.
+    pub fn row_count(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}

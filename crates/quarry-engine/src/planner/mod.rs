@@ -1,0 +1,543 @@
+//! The planner: a parsed KQL query to a DataFusion `LogicalPlan`, built programmatically.
+//!
+//! One [`Planner`] lives for one query. It keeps the `let` scopes, plans tabular expressions into
+//! [`Relation`]s (a plan plus whether KQL fixes its row order) and scalar expressions into
+//! DataFusion `Expr`s against the schema of the relation they apply to.
+
+mod join;
+mod operators;
+mod scalar;
+mod sources;
+mod summarize;
+
+use crate::error::{EngineError, Result};
+use crate::output::RenderRequest;
+use crate::session::Session;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::{Column, DFSchema, TableReference};
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use quarry_kql::ast::{
+    Arg, Expr as KqlExpr, ExprKind, FunctionDef, Ident, LetValue, Literal, ParameterType, Query,
+    Statement,
+};
+use quarry_kql::Span;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A planned query and what KQL says about its result.
+pub(crate) struct Planned {
+    pub plan: LogicalPlan,
+    pub schema: SchemaRef,
+    pub ordered: bool,
+    pub render: Option<RenderRequest>,
+}
+
+/// A tabular value: its plan and whether KQL's semantics fix its row order.
+#[derive(Clone)]
+pub(crate) struct Relation {
+    pub plan: LogicalPlan,
+    pub ordered: bool,
+}
+
+impl Relation {
+    fn unordered(plan: LogicalPlan) -> Self {
+        Relation {
+            plan,
+            ordered: false,
+        }
+    }
+
+    fn schema(&self) -> &DFSchema {
+        self.plan.schema()
+    }
+
+    fn builder(&self) -> LogicalPlanBuilder {
+        LogicalPlanBuilder::from(self.plan.clone())
+    }
+}
+
+/// What a `let` name (or a function parameter) stands for.
+#[derive(Clone)]
+enum Binding {
+    /// A scalar: a constant, or a scalar subquery.
+    Scalar(Expr),
+    /// A tabular value.
+    Tabular(Relation),
+    /// A user-defined function or view.
+    Function(Rc<FunctionDef>),
+}
+
+/// Turns one query into a plan; lives for one query (it holds the `let` scopes).
+pub(crate) struct Planner<'s> {
+    session: &'s Session,
+    now_nanos: i64,
+    scopes: Vec<HashMap<String, Binding>>,
+    render: Option<RenderRequest>,
+    alias_counter: usize,
+}
+
+/// A column reference by exact (case-sensitive) name; never `col()`, which lower-cases.
+pub(crate) fn column(name: &str) -> Expr {
+    Expr::Column(Column::from_name(name))
+}
+
+/// The names of a relation's columns, in order.
+pub(crate) fn column_names(schema: &DFSchema) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
+/// The closest of `candidates` to `name`, for "did you mean" help.
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            current[j + 1] = (previous[j] + usize::from(ca != *cb))
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+impl<'s> Planner<'s> {
+    pub(crate) fn new(session: &'s Session, now_nanos: i64) -> Self {
+        Planner {
+            session,
+            now_nanos,
+            scopes: vec![HashMap::new()],
+            render: None,
+            alias_counter: 0,
+        }
+    }
+
+    pub(crate) fn plan_query(&mut self, query: &Query) -> Result<Planned> {
+        let result = self.plan_statements(&query.statements, query.span)?;
+        let relation = match result {
+            Some(Bound::Tabular(relation)) => relation,
+            Some(Bound::Scalar(expr)) => {
+                // A scalar query (`1 + 1`, `toscalar(…)`) prints as one column.
+                let plan = LogicalPlanBuilder::empty(true)
+                    .project(vec![expr.alias("print_0")])?
+                    .build()?;
+                Relation::unordered(plan)
+            }
+            None => {
+                return Err(EngineError::bind(
+                    "the query has no statement that produces a result",
+                    query.span,
+                ))
+            }
+        };
+        let schema = Arc::new(relation.plan.schema().as_arrow().clone());
+        Ok(Planned {
+            plan: relation.plan,
+            schema,
+            ordered: relation.ordered,
+            render: self.render.take(),
+        })
+    }
+
+    /// Plans statements in the current scope; returns the value of the last query statement.
+    fn plan_statements(&mut self, statements: &[Statement], span: Span) -> Result<Option<Bound>> {
+        let mut result = None;
+        for statement in statements {
+            match statement {
+                Statement::Let { name, value, .. } => {
+                    let binding = self.plan_let(value)?;
+                    self.bind(&name.name, binding);
+                }
+                Statement::DeclareQueryParameters { parameters, .. } => {
+                    for parameter in parameters {
+                        let value = self.query_parameter(parameter)?;
+                        self.bind(&parameter.name.name, Binding::Scalar(value));
+                    }
+                }
+                Statement::Set { .. } | Statement::Alias { .. } => {}
+                Statement::Query(expr) => {
+                    self.render = None;
+                    result = Some(self.plan_value(expr)?);
+                }
+            }
+        }
+        let _ = span;
+        Ok(result)
+    }
+
+    fn plan_let(&mut self, value: &LetValue) -> Result<Binding> {
+        Ok(match value {
+            LetValue::Function { function } | LetValue::View { function } => {
+                Binding::Function(Rc::new(function.clone()))
+            }
+            LetValue::Expr { expr } => match self.plan_value(expr)? {
+                Bound::Tabular(relation) => Binding::Tabular(relation),
+                Bound::Scalar(expr) => Binding::Scalar(expr),
+            },
+        })
+    }
+
+    fn query_parameter(&mut self, parameter: &quarry_kql::ast::Parameter) -> Result<Expr> {
+        let ParameterType::Scalar { name: type_name } = &parameter.ty else {
+            return Err(EngineError::unsupported(
+                "tabular query parameters",
+                parameter.span,
+            ));
+        };
+        if let Some(text) = self.session.config().parameters.get(&parameter.name.name) {
+            return scalar::parameter_value(text, &type_name.name, parameter.span);
+        }
+        match &parameter.default {
+            Some(default) => self.plan_constant(default),
+            None => Err(EngineError::bind_with_help(
+                format!("query parameter `{}` has no value", parameter.name.name),
+                parameter.name.span,
+                format!("give it with --param {}=VALUE", parameter.name.name),
+            )),
+        }
+    }
+
+    fn bind(&mut self, name: &str, binding: Binding) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), binding);
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.scopes.iter().rev().find_map(|scope| scope.get(name))
+    }
+
+    fn next_alias(&mut self, prefix: &str) -> String {
+        self.alias_counter += 1;
+        format!("__{prefix}{}", self.alias_counter)
+    }
+
+    /// Plans an expression that may be tabular or scalar.
+    fn plan_value(&mut self, expr: &KqlExpr) -> Result<Bound> {
+        if self.is_tabular(expr) {
+            Ok(Bound::Tabular(self.plan_tabular(expr)?))
+        } else {
+            Ok(Bound::Scalar(self.plan_constant(expr)?))
+        }
+    }
+
+    /// A scalar expression outside any table (a `let` value, a parameter default).
+    fn plan_constant(&mut self, expr: &KqlExpr) -> Result<Expr> {
+        let empty = DFSchema::empty();
+        self.plan_scalar(expr, &empty)
+    }
+
+    /// True when `expr` denotes a table rather than a scalar.
+    fn is_tabular(&self, expr: &KqlExpr) -> bool {
+        match &expr.kind {
+            ExprKind::Pipeline { .. } | ExprKind::Source { .. } => true,
+            ExprKind::Paren { inner } => self.is_tabular(inner),
+            ExprKind::Name { name } => match self.lookup(&name.name) {
+                Some(Binding::Tabular(_)) => true,
+                Some(Binding::Scalar(_)) => false,
+                Some(Binding::Function(f)) => self.function_is_tabular(f),
+                None => self.session.table(&name.name).is_some(),
+            },
+            ExprKind::Pattern { .. } => true,
+            ExprKind::Call { function, .. } => match &function.kind {
+                ExprKind::Name { name } => match name.name.as_str() {
+                    "materialize" | "table" | "view" => true,
+                    other => match self.lookup(other) {
+                        Some(Binding::Function(f)) => self.function_is_tabular(f),
+                        _ => false,
+                    },
+                },
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn function_is_tabular(&self, function: &FunctionDef) -> bool {
+        match function.body.last() {
+            Some(Statement::Query(expr)) => {
+                let params_tabular = function.parameters.iter().any(|p| {
+                    matches!(p.ty, ParameterType::Tabular { .. })
+                        && matches!(&expr.kind, ExprKind::Name { name } if name.name == p.name.name)
+                });
+                params_tabular || self.is_tabular(expr) || self.body_let_is_tabular(function, expr)
+            }
+            _ => false,
+        }
+    }
+
+    /// A function body whose result is a name bound by a tabular `let` inside the body.
+    fn body_let_is_tabular(&self, function: &FunctionDef, result: &KqlExpr) -> bool {
+        let ExprKind::Name { name } = &result.kind else {
+            return matches!(&result.kind, ExprKind::Pipeline { .. });
+        };
+        function.body.iter().any(|statement| match statement {
+            Statement::Let {
+                name: bound,
+                value: LetValue::Expr { expr },
+                ..
+            } => bound.name == name.name && self.is_tabular(expr),
+            _ => false,
+        })
+    }
+
+    /// Plans a tabular expression.
+    fn plan_tabular(&mut self, expr: &KqlExpr) -> Result<Relation> {
+        match &expr.kind {
+            ExprKind::Pipeline { source, operators } => {
+                let mut relation = self.plan_tabular(source)?;
+                for operator in operators {
+                    relation = self.apply_operator(relation, operator)?;
+                }
+                Ok(relation)
+            }
+            ExprKind::Source { operator } => self.plan_source(operator),
+            ExprKind::Paren { inner } => self.plan_tabular(inner),
+            ExprKind::Name { name } => self.plan_table_name(name),
+            ExprKind::Pattern { pattern } => {
+                let names = self.tables_matching(pattern);
+                self.union_of_names(&names, expr.span)
+            }
+            ExprKind::Call { function, args } => self.plan_tabular_call(function, args, expr.span),
+            _ => Err(EngineError::bind(
+                "expected a table or a tabular expression here",
+                expr.span,
+            )),
+        }
+    }
+
+    /// A table, a tabular `let` or a tabular function without arguments.
+    fn plan_table_name(&mut self, name: &Ident) -> Result<Relation> {
+        match self.lookup(&name.name).cloned() {
+            Some(Binding::Tabular(relation)) => return Ok(relation),
+            Some(Binding::Function(function)) => {
+                return self
+                    .call_function(&name.name, &function, &[], name.span, None)?
+                    .into_tabular(name.span)
+            }
+            Some(Binding::Scalar(_)) => {
+                return Err(EngineError::bind(
+                    format!("`{}` is a scalar, not a table", name.name),
+                    name.span,
+                ))
+            }
+            None => {}
+        }
+        let Some(provider) = self.session.table(&name.name) else {
+            let tables = self.session.table_names();
+            let mut candidates: Vec<&str> = tables.iter().map(String::as_str).collect();
+            for scope in &self.scopes {
+                candidates.extend(scope.keys().map(String::as_str));
+            }
+            let message = format!("unknown table `{}`", name.name);
+            return Err(match closest(&name.name, candidates) {
+                Some(best) => EngineError::bind_with_help(
+                    message,
+                    name.span,
+                    format!("did you mean `{best}`?"),
+                ),
+                None => EngineError::bind(message, name.span),
+            });
+        };
+        let plan = LogicalPlanBuilder::scan(
+            TableReference::bare(name.name.as_str()),
+            provider_as_source(provider),
+            None,
+        )?
+        .build()?;
+        // Strip the table qualifier so that columns resolve by bare name everywhere.
+        let relation = Relation::unordered(plan);
+        self.unqualified(relation)
+    }
+
+    /// Re-projects a relation so that every column is referenced by its bare name.
+    fn unqualified(&mut self, relation: Relation) -> Result<Relation> {
+        let exprs: Vec<Expr> = relation
+            .schema()
+            .iter()
+            .map(|(qualifier, field)| {
+                Expr::Column(Column::new(qualifier.cloned(), field.name())).alias(field.name())
+            })
+            .collect();
+        let plan = relation.builder().project(exprs)?.build()?;
+        Ok(Relation {
+            plan,
+            ordered: relation.ordered,
+        })
+    }
+
+    /// Session tables whose names match a `*` pattern, sorted.
+    fn tables_matching(&self, pattern: &str) -> Vec<String> {
+        self.session
+            .table_names()
+            .into_iter()
+            .filter(|name| wildcard_match(pattern, name))
+            .collect()
+    }
+
+    fn plan_tabular_call(
+        &mut self,
+        function: &KqlExpr,
+        args: &[Arg],
+        span: Span,
+    ) -> Result<Relation> {
+        let ExprKind::Name { name } = &function.kind else {
+            return Err(EngineError::unsupported("calls of this form", span));
+        };
+        match name.name.as_str() {
+            "materialize" => {
+                let [arg] = args else {
+                    return Err(EngineError::bind("materialize() takes one argument", span));
+                };
+                self.plan_tabular(&arg.value)
+            }
+            "table" => {
+                let table_name = match args.first().map(|a| &a.value.kind) {
+                    Some(ExprKind::Literal {
+                        value: Literal::String { value, .. },
+                    }) => value.clone(),
+                    _ => return Err(EngineError::bind("table() takes a table name string", span)),
+                };
+                self.plan_table_name(&Ident {
+                    name: table_name,
+                    span,
+                })
+            }
+            other => match self.lookup(other).cloned() {
+                Some(Binding::Function(def)) => self
+                    .call_function(other, &def, args, span, None)?
+                    .into_tabular(span),
+                _ => Err(EngineError::bind(
+                    format!("`{other}` is not a tabular function"),
+                    name.span,
+                )),
+            },
+        }
+    }
+
+    /// Calls a user-defined function: binds the parameters in a new scope and plans the body.
+    /// `piped` is the input of `invoke`, bound to the first (tabular) parameter.
+    fn call_function(
+        &mut self,
+        name: &str,
+        function: &FunctionDef,
+        args: &[Arg],
+        span: Span,
+        piped: Option<Relation>,
+    ) -> Result<Bound> {
+        let mut scope = HashMap::new();
+        let mut positional = args.iter().filter(|a| a.name.is_none());
+        let mut parameters = function.parameters.iter();
+        if let Some(input) = piped {
+            let Some(first) = parameters.next() else {
+                return Err(EngineError::bind(
+                    format!("`{name}` takes no tabular input to invoke with"),
+                    span,
+                ));
+            };
+            scope.insert(first.name.name.clone(), Binding::Tabular(input));
+        }
+        for parameter in parameters {
+            let named = args.iter().find(|a| {
+                a.name
+                    .as_ref()
+                    .is_some_and(|n| n.name == parameter.name.name)
+            });
+            let arg = named.or_else(|| positional.next());
+            let binding = match (arg, &parameter.default) {
+                (Some(arg), _) => match self.plan_value(&arg.value)? {
+                    Bound::Tabular(relation) => Binding::Tabular(relation),
+                    Bound::Scalar(expr) => Binding::Scalar(expr),
+                },
+                (None, Some(default)) => Binding::Scalar(self.plan_constant(default)?),
+                (None, None) => {
+                    return Err(EngineError::bind(
+                        format!(
+                            "`{name}` needs a value for parameter `{}`",
+                            parameter.name.name
+                        ),
+                        span,
+                    ))
+                }
+            };
+            scope.insert(parameter.name.name.clone(), binding);
+        }
+        if positional.next().is_some() {
+            return Err(EngineError::bind(
+                format!("too many arguments for `{name}`"),
+                span,
+            ));
+        }
+        self.scopes.push(scope);
+        let result = self.plan_statements(&function.body, function.span);
+        self.scopes.pop();
+        result?.ok_or_else(|| EngineError::bind(format!("`{name}` has no result"), span))
+    }
+
+    fn union_of_names(&mut self, names: &[String], span: Span) -> Result<Relation> {
+        let mut relations = Vec::new();
+        for name in names {
+            relations.push(self.plan_table_name(&Ident {
+                name: name.clone(),
+                span,
+            })?);
+        }
+        operators::union_relations(relations, span)
+    }
+}
+
+/// The value of a planned expression: a table or a scalar.
+pub(crate) enum Bound {
+    Tabular(Relation),
+    Scalar(Expr),
+}
+
+impl Bound {
+    fn into_tabular(self, span: Span) -> Result<Relation> {
+        match self {
+            Bound::Tabular(relation) => Ok(relation),
+            Bound::Scalar(_) => Err(EngineError::bind("expected a table, found a scalar", span)),
+        }
+    }
+}
+
+/// `*` wildcard matching of names (`Device*`, `*_CL`).
+pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}

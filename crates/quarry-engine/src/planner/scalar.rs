@@ -1,0 +1,676 @@
+//! Scalar expressions: KQL expression trees to DataFusion `Expr`s over an input schema.
+
+use super::{closest, column, Binding, Bound, Planner};
+use crate::error::{EngineError, Result};
+use crate::functions::{self, dynamic, strings, CallContext, PlannedArg};
+use crate::types::{arrow_type, KustoType, DECIMAL_PRECISION, DECIMAL_SCALE};
+use crate::values;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::expr_fn::{in_subquery, scalar_subquery};
+use datafusion::logical_expr::{binary_expr, lit, not, Expr, ExprSchemable, Operator};
+use quarry_kql::ast::{
+    Arg, BinaryOp, DynamicValue, Expr as KqlExpr, ExprKind, ListOp, Literal, UnaryOp,
+};
+use quarry_kql::Span;
+use std::sync::Arc;
+
+/// The value of `--param name=text` for a parameter declared with type `type_name`.
+pub(super) fn parameter_value(text: &str, type_name: &str, span: Span) -> Result<Expr> {
+    let literal = Literal::Typed {
+        type_name: type_name.to_string(),
+        text: text.to_string(),
+    };
+    let value = match type_name {
+        "string" => ScalarValue::Utf8(Some(text.to_string())),
+        "dynamic" => ScalarValue::LargeUtf8(Some(
+            serde_json::from_str::<serde_json::Value>(text)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|_| serde_json::Value::String(text.to_string()).to_string()),
+        )),
+        _ => typed_literal(&literal, span)?,
+    };
+    Ok(lit(value))
+}
+
+/// The constant value of a typed literal such as `datetime(2020-01-01)` or `int(null)`.
+fn typed_literal(literal: &Literal, span: Span) -> Result<ScalarValue> {
+    let Literal::Typed { type_name, text } = literal else {
+        return Err(EngineError::bind("expected a typed literal", span));
+    };
+    let Some(ty) = KustoType::from_name(type_name) else {
+        return Err(EngineError::bind(
+            format!("unknown type `{type_name}`"),
+            span,
+        ));
+    };
+    let bad = || EngineError::bind(format!("`{text}` is not a valid {type_name}"), span);
+    let is_null = text == "null";
+    Ok(match ty {
+        KustoType::DateTime => ScalarValue::TimestampNanosecond(
+            if is_null {
+                None
+            } else {
+                Some(values::parse_datetime(text).ok_or_else(bad)?)
+            },
+            None,
+        ),
+        KustoType::TimeSpan => ScalarValue::DurationNanosecond(if is_null {
+            None
+        } else {
+            Some(values::parse_timespan(text).ok_or_else(bad)?)
+        }),
+        KustoType::Int => ScalarValue::Int32(if is_null {
+            None
+        } else {
+            Some(
+                parse_integer(text)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .ok_or_else(bad)?,
+            )
+        }),
+        KustoType::Long => ScalarValue::Int64(if is_null {
+            None
+        } else {
+            Some(parse_integer(text).ok_or_else(bad)?)
+        }),
+        KustoType::Real => ScalarValue::Float64(if is_null {
+            None
+        } else {
+            Some(parse_real(text).ok_or_else(bad)?)
+        }),
+        KustoType::Decimal => ScalarValue::Decimal128(
+            if is_null {
+                None
+            } else {
+                Some(parse_decimal(text).ok_or_else(bad)?)
+            },
+            DECIMAL_PRECISION,
+            DECIMAL_SCALE,
+        ),
+        KustoType::Bool => ScalarValue::Boolean(match text.to_ascii_lowercase().as_str() {
+            "null" => None,
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => return Err(bad()),
+        }),
+        KustoType::Guid => ScalarValue::FixedSizeBinary(
+            16,
+            if is_null {
+                None
+            } else {
+                Some(parse_guid(text).ok_or_else(bad)?)
+            },
+        ),
+        KustoType::String => ScalarValue::Utf8(Some(if is_null {
+            String::new()
+        } else {
+            text.to_string()
+        })),
+        KustoType::Dynamic => ScalarValue::LargeUtf8(None),
+    })
+}
+
+fn parse_integer(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let value = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        Some(hex) => i64::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<i64>().ok()?,
+    };
+    Some(if negative { -value } else { value })
+}
+
+fn parse_real(text: &str) -> Option<f64> {
+    match text.trim().to_ascii_lowercase().replace(' ', "").as_str() {
+        "nan" => Some(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        other => other.parse().ok(),
+    }
+}
+
+/// A decimal text as an i128 scaled by 10^18.
+pub(crate) fn parse_decimal(text: &str) -> Option<i128> {
+    let text = text.trim();
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let scale = DECIMAL_SCALE as usize;
+    let fraction: String = fraction
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(scale)
+        .collect();
+    let whole: i128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let fraction: i128 = fraction.parse().ok()?;
+    let value = whole
+        .checked_mul(10i128.pow(scale as u32))?
+        .checked_add(fraction)?;
+    Some(if negative { -value } else { value })
+}
+
+fn parse_guid(text: &str) -> Option<Vec<u8>> {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    (0..16)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+/// The JSON value of a `dynamic(…)` literal.
+fn dynamic_json(value: &DynamicValue, span: Span) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    Ok(match value {
+        DynamicValue::Null => Value::Null,
+        DynamicValue::Array { items } => Value::Array(
+            items
+                .iter()
+                .map(|item| dynamic_json(item, span))
+                .collect::<Result<_>>()?,
+        ),
+        DynamicValue::Object { entries } => {
+            let mut map = serde_json::Map::new();
+            for (key, value) in entries {
+                map.insert(key.clone(), dynamic_json(value, span)?);
+            }
+            Value::Object(map)
+        }
+        DynamicValue::Scalar { literal, negative } => {
+            let value = match literal.as_ref() {
+                Literal::Bool { value } => Value::Bool(*value),
+                Literal::Long { value } => Value::from(if *negative { -value } else { *value }),
+                Literal::Real { text } => {
+                    let v: f64 = text
+                        .parse()
+                        .map_err(|_| EngineError::bind("bad real", span))?;
+                    serde_json::Number::from_f64(if *negative { -v } else { v })
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null)
+                }
+                Literal::String { value, .. } => Value::String(value.clone()),
+                Literal::Timespan { text } => {
+                    let nanos = values::parse_timespan_literal(text)
+                        .ok_or_else(|| EngineError::bind("bad timespan", span))?;
+                    Value::String(values::format_timespan(if *negative {
+                        -nanos
+                    } else {
+                        nanos
+                    }))
+                }
+                typed @ Literal::Typed { .. } => match typed_literal(typed, span)? {
+                    ScalarValue::TimestampNanosecond(Some(n), _) => {
+                        Value::String(values::format_datetime(n, false))
+                    }
+                    ScalarValue::DurationNanosecond(Some(n)) => {
+                        Value::String(values::format_timespan(if *negative { -n } else { n }))
+                    }
+                    ScalarValue::Int32(Some(v)) => Value::from(if *negative { -v } else { v }),
+                    ScalarValue::Int64(Some(v)) => Value::from(if *negative { -v } else { v }),
+                    ScalarValue::Float64(Some(v)) => {
+                        serde_json::Number::from_f64(if *negative { -v } else { v })
+                            .map(Value::Number)
+                            .unwrap_or(Value::Null)
+                    }
+                    ScalarValue::Boolean(Some(b)) => Value::Bool(b),
+                    other if other.is_null() => Value::Null,
+                    other => Value::String(other.to_string()),
+                },
+                Literal::Dynamic { value } => dynamic_json(value, span)?,
+            };
+            value
+        }
+    })
+}
+
+/// The Kusto name a column computed by `expr` gets when none is given, if KQL derives one
+/// (`x` for `x`, `d_key` for `d.key`, the first column argument's name for `bin(x, 1h)`).
+pub(super) fn derived_name(expr: &KqlExpr) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Name { name } => Some(name.name.clone()),
+        ExprKind::Member { target, name } => {
+            derived_name(target).map(|base| format!("{base}_{}", name.name))
+        }
+        ExprKind::Index { target, index } => match (&index.kind, derived_name(target)) {
+            (
+                ExprKind::Literal {
+                    value: Literal::String { value, .. },
+                },
+                Some(base),
+            ) => Some(format!("{base}_{value}")),
+            _ => None,
+        },
+        ExprKind::Paren { inner } => derived_name(inner),
+        ExprKind::Call { function, args } => match &function.kind {
+            ExprKind::Name { name }
+                if matches!(
+                    name.name.as_str(),
+                    "bin"
+                        | "floor"
+                        | "bin_at"
+                        | "startofday"
+                        | "startofweek"
+                        | "startofmonth"
+                        | "startofyear"
+                ) =>
+            {
+                args.first().and_then(|a| derived_name(&a.value))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Planner<'_> {
+    fn call_context(&self, span: Span) -> CallContext {
+        CallContext {
+            now_nanos: self.now_nanos,
+            span,
+        }
+    }
+
+    /// Plans a scalar expression against `schema`.
+    pub(super) fn plan_scalar(&mut self, expr: &KqlExpr, schema: &DFSchema) -> Result<Expr> {
+        let span = expr.span;
+        Ok(match &expr.kind {
+            ExprKind::Literal { value } => self.plan_literal(value, span)?,
+            ExprKind::Name { name } => self.plan_name(&name.name, span, schema)?,
+            ExprKind::Template { name } => {
+                return Err(EngineError::bind_with_help(
+                    format!("the template placeholder `{{{{{name}}}}}` has no value"),
+                    span,
+                    "fill the placeholder before running the query",
+                ))
+            }
+            ExprKind::Paren { inner } => {
+                if self.is_tabular(inner) {
+                    self.scalar_subquery(inner)?
+                } else {
+                    self.plan_scalar(inner, schema)?
+                }
+            }
+            ExprKind::Unary { op, operand } => {
+                let operand = self.plan_scalar(operand, schema)?;
+                match op {
+                    UnaryOp::Negate => Expr::Negative(Box::new(operand)),
+                    UnaryOp::Plus => operand,
+                }
+            }
+            ExprKind::Binary { op, left, right } => {
+                let l = self.plan_scalar(left, schema)?;
+                let r = self.plan_scalar(right, schema)?;
+                self.plan_binary(*op, l, r, schema)?
+            }
+            ExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => {
+                let value = self.plan_scalar(expr, schema)?;
+                let low = self.plan_scalar(low, schema)?;
+                let high = self.plan_scalar(high, schema)?;
+                if *negated {
+                    value.not_between(low, high)
+                } else {
+                    value.between(low, high)
+                }
+            }
+            ExprKind::List { op, expr, items } => self.plan_list(*op, expr, items, schema)?,
+            ExprKind::Member { target, name } => {
+                let target = self.plan_scalar(target, schema)?;
+                dynamic::member(target, &name.name)
+            }
+            ExprKind::Index { target, index } => {
+                let target = self.plan_scalar(target, schema)?;
+                let index = self.plan_scalar(index, schema)?;
+                dynamic::index(target, index)
+            }
+            ExprKind::Call { function, args } => self.plan_call(function, args, schema, span)?,
+            ExprKind::Pipeline { .. } | ExprKind::Source { .. } => self.scalar_subquery(expr)?,
+            ExprKind::Star => {
+                return Err(EngineError::bind("`*` is not a value here", span));
+            }
+            ExprKind::Pattern { pattern } => {
+                return Err(EngineError::bind(
+                    format!("`{pattern}` is not a value"),
+                    span,
+                ));
+            }
+            ExprKind::Error => return Err(EngineError::bind("unparsed expression", span)),
+        })
+    }
+
+    fn scalar_subquery(&mut self, expr: &KqlExpr) -> Result<Expr> {
+        let relation = self.plan_tabular(expr)?;
+        let first = relation
+            .schema()
+            .fields()
+            .first()
+            .map(|f| f.name().clone())
+            .ok_or_else(|| EngineError::bind("the subquery has no columns", expr.span))?;
+        let plan = relation
+            .builder()
+            .project(vec![super::column(&first)])?
+            .limit(0, Some(1))?
+            .build()?;
+        Ok(scalar_subquery(Arc::new(plan)))
+    }
+
+    fn plan_literal(&mut self, value: &Literal, span: Span) -> Result<Expr> {
+        Ok(lit(match value {
+            Literal::Bool { value } => ScalarValue::Boolean(Some(*value)),
+            Literal::Long { value } => ScalarValue::Int64(Some(*value)),
+            Literal::Real { text } => ScalarValue::Float64(Some(
+                parse_real(text).ok_or_else(|| EngineError::bind("bad real literal", span))?,
+            )),
+            Literal::String { value, .. } => ScalarValue::Utf8(Some(value.clone())),
+            Literal::Timespan { text } => ScalarValue::DurationNanosecond(Some(
+                values::parse_timespan_literal(text)
+                    .ok_or_else(|| EngineError::bind(format!("bad timespan `{text}`"), span))?,
+            )),
+            typed @ Literal::Typed { .. } => typed_literal(typed, span)?,
+            Literal::Dynamic { value } => {
+                let json = dynamic_json(value, span)?;
+                ScalarValue::LargeUtf8((!json.is_null()).then(|| json.to_string()))
+            }
+        }))
+    }
+
+    fn plan_name(&mut self, name: &str, span: Span, schema: &DFSchema) -> Result<Expr> {
+        if schema.fields().iter().any(|f| f.name() == name) {
+            return Ok(column(name));
+        }
+        match self.lookup(name).cloned() {
+            Some(Binding::Scalar(expr)) => return Ok(expr),
+            Some(Binding::Tabular(_)) => {
+                return Err(EngineError::bind(
+                    format!("`{name}` is a table; use toscalar() to take a value from it"),
+                    span,
+                ))
+            }
+            Some(Binding::Function(function)) => {
+                return match self.call_function(name, &function, &[], span, None)? {
+                    Bound::Scalar(expr) => Ok(expr),
+                    Bound::Tabular(_) => Err(EngineError::bind(
+                        format!("`{name}` returns a table, not a value"),
+                        span,
+                    )),
+                };
+            }
+            None => {}
+        }
+        let fields: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let message = format!("unknown column or variable `{name}`");
+        Err(match closest(name, fields.iter().copied()) {
+            Some(best) => {
+                EngineError::bind_with_help(message, span, format!("did you mean `{best}`?"))
+            }
+            None => EngineError::bind(message, span),
+        })
+    }
+
+    fn plan_binary(&mut self, op: BinaryOp, l: Expr, r: Expr, schema: &DFSchema) -> Result<Expr> {
+        let arithmetic = |operator| binary_expr(l.clone(), operator, r.clone());
+        Ok(match op {
+            BinaryOp::Or => l.or(r),
+            BinaryOp::And => l.and(r),
+            BinaryOp::Eq => binary_expr(l, Operator::Eq, r),
+            // KQL keeps rows where the left side is null: `x != 5` is true for a null x.
+            BinaryOp::NotEq => binary_expr(l, Operator::IsDistinctFrom, r),
+            BinaryOp::Lt => binary_expr(l, Operator::Lt, r),
+            BinaryOp::Le => binary_expr(l, Operator::LtEq, r),
+            BinaryOp::Gt => binary_expr(l, Operator::Gt, r),
+            BinaryOp::Ge => binary_expr(l, Operator::GtEq, r),
+            BinaryOp::EqCi => strings::equals_ignore_case(l, r, false),
+            BinaryOp::NotEqCi => strings::equals_ignore_case(l, r, true),
+            BinaryOp::String {
+                predicate,
+                case_sensitive,
+                negated,
+            } => strings::string_predicate(predicate, case_sensitive, negated, l, r),
+            BinaryOp::MatchesRegex => datafusion::functions::expr_fn::regexp_like(l, r, None),
+            BinaryOp::Add => arithmetic(Operator::Plus),
+            BinaryOp::Sub => arithmetic(Operator::Minus),
+            BinaryOp::Mul => arithmetic(Operator::Multiply),
+            BinaryOp::Div => {
+                let (lt, rt) = (self.type_of(&l, schema), self.type_of(&r, schema));
+                match (lt, rt) {
+                    // timespan / timespan is a real ratio.
+                    (Some(DataType::Duration(_)), Some(DataType::Duration(_))) => binary_expr(
+                        l.cast_to(&DataType::Int64, schema)?
+                            .cast_to(&DataType::Float64, schema)?,
+                        Operator::Divide,
+                        r.cast_to(&DataType::Int64, schema)?
+                            .cast_to(&DataType::Float64, schema)?,
+                    ),
+                    _ => arithmetic(Operator::Divide),
+                }
+            }
+            BinaryOp::Mod => arithmetic(Operator::Modulo),
+        })
+    }
+
+    pub(super) fn type_of(&self, expr: &Expr, schema: &DFSchema) -> Option<DataType> {
+        expr.get_type(schema).ok()
+    }
+
+    fn plan_list(
+        &mut self,
+        op: ListOp,
+        expr: &KqlExpr,
+        items: &[KqlExpr],
+        schema: &DFSchema,
+    ) -> Result<Expr> {
+        let value = self.plan_scalar(expr, schema)?;
+        // `x in (T | project c)`: a subquery.
+        if let [single] = items {
+            if self.is_tabular(single) && matches!(op, ListOp::In | ListOp::NotIn) {
+                let relation = self.plan_tabular(single)?;
+                let first = relation
+                    .schema()
+                    .fields()
+                    .first()
+                    .map(|f| f.name().clone())
+                    .ok_or_else(|| EngineError::bind("the subquery has no columns", single.span))?;
+                let plan = relation.builder().project(vec![column(&first)])?.build()?;
+                let test = in_subquery(value, Arc::new(plan));
+                return Ok(if op == ListOp::NotIn { not(test) } else { test });
+            }
+        }
+        let mut planned = Vec::new();
+        for item in items {
+            let item_expr = self.plan_scalar(item, schema)?;
+            // A constant dynamic array contributes its elements.
+            match &item_expr {
+                Expr::Literal(ScalarValue::LargeUtf8(Some(json)), _) => {
+                    match serde_json::from_str::<serde_json::Value>(json) {
+                        Ok(serde_json::Value::Array(elements)) => {
+                            planned.extend(elements.iter().map(json_element_literal))
+                        }
+                        _ => planned.push(item_expr),
+                    }
+                }
+                Expr::Literal(ScalarValue::LargeUtf8(None), _) => {}
+                _ => planned.push(item_expr),
+            }
+        }
+        Ok(match op {
+            ListOp::In | ListOp::NotIn => {
+                let value_type = self.type_of(&value, schema);
+                let items = coerce_items(planned, value_type.as_ref());
+                if items.is_empty() {
+                    lit(op == ListOp::NotIn)
+                } else {
+                    value.in_list(items, op == ListOp::NotIn)
+                }
+            }
+            ListOp::InCi | ListOp::NotInCi => {
+                let lower = |e: Expr| datafusion::functions::expr_fn::lower(e);
+                let items: Vec<Expr> = planned.into_iter().map(lower).collect();
+                if items.is_empty() {
+                    lit(op == ListOp::NotInCi)
+                } else {
+                    lower(value).in_list(items, op == ListOp::NotInCi)
+                }
+            }
+            ListOp::HasAny => strings::has_any(value, planned, false),
+            ListOp::HasAll => strings::has_any(value, planned, true),
+        })
+    }
+
+    fn plan_call(
+        &mut self,
+        function: &KqlExpr,
+        args: &[Arg],
+        schema: &DFSchema,
+        span: Span,
+    ) -> Result<Expr> {
+        let ExprKind::Name { name } = &function.kind else {
+            return Err(EngineError::unsupported("calls of this form", span));
+        };
+        let name = name.name.as_str();
+        match name {
+            "toscalar" => {
+                let [arg] = args else {
+                    return Err(EngineError::bind("toscalar() takes one argument", span));
+                };
+                return if self.is_tabular(&arg.value) {
+                    self.scalar_subquery(&arg.value)
+                } else {
+                    self.plan_scalar(&arg.value, schema)
+                };
+            }
+            "typeof" => {
+                // A type as a value: a typed null, so that callers read the type from it.
+                let type_name = match args.first().map(|a| &a.value.kind) {
+                    Some(ExprKind::Name { name }) => name.name.clone(),
+                    _ => return Err(EngineError::bind("typeof() takes a type name", span)),
+                };
+                let ty = KustoType::from_name(&type_name).ok_or_else(|| {
+                    EngineError::bind(format!("unknown type `{type_name}`"), span)
+                })?;
+                return Ok(lit(ScalarValue::try_from(&arrow_type(ty))?));
+            }
+            "column_ifexists" | "columnifexists" => {
+                let (Some(first), Some(default)) = (args.first(), args.get(1)) else {
+                    return Err(EngineError::bind(
+                        "column_ifexists() takes a column name and a default",
+                        span,
+                    ));
+                };
+                let column_name = match &first.value.kind {
+                    ExprKind::Literal {
+                        value: Literal::String { value, .. },
+                    } => value.clone(),
+                    _ => {
+                        return Err(EngineError::bind(
+                            "column_ifexists() takes a column name string",
+                            first.value.span,
+                        ))
+                    }
+                };
+                return if schema.fields().iter().any(|f| f.name() == &column_name) {
+                    Ok(column(&column_name))
+                } else {
+                    self.plan_scalar(&default.value, schema)
+                };
+            }
+            _ => {}
+        }
+        if let Some(Binding::Function(def)) = self.lookup(name).cloned() {
+            return match self.call_function(name, &def, args, span, None)? {
+                Bound::Scalar(expr) => Ok(expr),
+                Bound::Tabular(_) => Err(EngineError::bind(
+                    format!("`{name}()` returns a table, not a value"),
+                    span,
+                )),
+            };
+        }
+        if super::summarize::is_aggregate(name) {
+            return Err(EngineError::bind(
+                format!("the aggregate `{name}()` can only be used in summarize, make-series or top-nested"),
+                span,
+            ));
+        }
+        let mut planned = Vec::with_capacity(args.len());
+        for arg in args {
+            let expr = self.plan_scalar(&arg.value, schema)?;
+            let data_type = self.type_of(&expr, schema).unwrap_or(DataType::Null);
+            planned.push(PlannedArg {
+                expr,
+                data_type,
+                span: arg.value.span,
+            });
+        }
+        let context = self.call_context(span);
+        functions::plan_scalar_call(name, &planned, &context).map_err(|error| match error {
+            EngineError::NotSupported { .. }
+                if !functions::scalar_function_names().contains(&name) =>
+            {
+                let names = functions::scalar_function_names();
+                let message = format!("unknown function `{name}()`");
+                match closest(name, names.iter().copied()) {
+                    Some(best) => EngineError::bind_with_help(
+                        message,
+                        span,
+                        format!("did you mean `{best}()`?"),
+                    ),
+                    None => EngineError::NotSupported {
+                        feature: format!("function {name}()"),
+                        span,
+                    },
+                }
+            }
+            other => other,
+        })
+    }
+}
+
+/// A JSON array element as a literal of the matching Arrow type.
+fn json_element_literal(value: &serde_json::Value) -> Expr {
+    lit(match value {
+        serde_json::Value::String(s) => ScalarValue::Utf8(Some(s.clone())),
+        serde_json::Value::Bool(b) => ScalarValue::Boolean(Some(*b)),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => ScalarValue::Int64(Some(i)),
+            None => ScalarValue::Float64(n.as_f64()),
+        },
+        serde_json::Value::Null => ScalarValue::Utf8(None),
+        other => ScalarValue::LargeUtf8(Some(other.to_string())),
+    })
+}
+
+/// Casts string list items to the tested value's type where KQL would compare them as such.
+fn coerce_items(items: Vec<Expr>, value_type: Option<&DataType>) -> Vec<Expr> {
+    match value_type {
+        Some(DataType::LargeUtf8) => items
+            .into_iter()
+            .map(|item| match item {
+                Expr::Literal(ScalarValue::Utf8(Some(s)), _) => lit(ScalarValue::LargeUtf8(Some(
+                    serde_json::Value::String(s).to_string(),
+                ))),
+                other => other,
+            })
+            .collect(),
+        _ => items,
+    }
+}

@@ -1,0 +1,502 @@
+//! `summarize`: grouping keys, the KQL aggregates, Kusto's default column names, and aggregates
+//! inside larger expressions (`sum(x) / count()`).
+
+use super::scalar::derived_name;
+use super::{column, Planner, Relation};
+use crate::error::{EngineError, Result};
+use crate::functions::dynamic;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::DFSchema;
+use datafusion::functions_aggregate::expr_fn::{
+    array_agg, avg, count, count_distinct, first_value, max, min, stddev, stddev_pop, sum, var_pop,
+    var_sample,
+};
+use datafusion::logical_expr::{cast, lit, Expr, ExprFunctionExt};
+use quarry_kql::ast::{Arg, ColumnExpr, Expr as KqlExpr, ExprKind};
+use quarry_kql::Span;
+
+/// Every aggregate function name `summarize` accepts.
+pub(crate) const AGGREGATES: &[&str] = &[
+    "count",
+    "countif",
+    "sum",
+    "sumif",
+    "avg",
+    "avgif",
+    "min",
+    "max",
+    "minif",
+    "maxif",
+    "dcount",
+    "dcountif",
+    "make_set",
+    "makeset",
+    "make_set_if",
+    "make_list",
+    "makelist",
+    "make_list_if",
+    "take_any",
+    "any",
+    "arg_max",
+    "arg_min",
+    "stdev",
+    "stdevp",
+    "variance",
+    "variancep",
+];
+
+/// True for the name of an aggregate function.
+pub(crate) fn is_aggregate(name: &str) -> bool {
+    AGGREGATES.contains(&name)
+}
+
+/// What to do with an aggregate's raw result to give it its KQL type.
+enum Finish {
+    Keep,
+    /// Lists become `dynamic` JSON arrays.
+    Dynamic,
+    /// DataFusion's unsigned or other integer counts become `long`.
+    Long,
+}
+
+/// One aggregate computed by the Aggregate node, under a hidden name.
+struct Hidden {
+    expr: Expr,
+    alias: String,
+}
+
+impl Planner<'_> {
+    pub(super) fn summarize(
+        &mut self,
+        input: Relation,
+        aggregates: &[ColumnExpr],
+        by: &[ColumnExpr],
+        _span: Span,
+    ) -> Result<Relation> {
+        let schema = input.schema().clone();
+        let mut unnamed = 0;
+        let mut group_exprs = Vec::new();
+        let mut output = Vec::new();
+        let mut key_names = Vec::new();
+        for key in by {
+            let name = Self::column_name(key, &mut unnamed)?;
+            let expr = self.plan_scalar(&key.expr, &schema)?;
+            group_exprs.push(expr.alias(&name));
+            output.push(column(&name));
+            key_names.push(name);
+        }
+        let mut hidden: Vec<Hidden> = Vec::new();
+        for aggregate in aggregates {
+            // arg_max / arg_min expand to several columns.
+            if let ExprKind::Call { function, args } = &aggregate.expr.kind {
+                if let ExprKind::Name { name } = &function.kind {
+                    if matches!(name.name.as_str(), "arg_max" | "arg_min")
+                        && aggregate.names.len() <= 1
+                    {
+                        self.arg_extreme(
+                            &name.name == "arg_max",
+                            args,
+                            aggregate,
+                            &schema,
+                            &key_names,
+                            &mut hidden,
+                            &mut output,
+                        )?;
+                        continue;
+                    }
+                }
+            }
+            let name = match aggregate.names.as_slice() {
+                [name] => name.name.clone(),
+                [] => default_aggregate_name(&aggregate.expr).unwrap_or_else(|| {
+                    unnamed += 1;
+                    format!("Column{unnamed}")
+                }),
+                _ => {
+                    return Err(EngineError::unsupported(
+                        "assigning a tuple of columns",
+                        aggregate.span,
+                    ))
+                }
+            };
+            let value = self.plan_aggregate_expr(&aggregate.expr, &schema, &mut hidden)?;
+            output.push(value.alias(name));
+        }
+        let aggregate_exprs: Vec<Expr> = hidden
+            .iter()
+            .map(|h| h.expr.clone().alias(&h.alias))
+            .collect();
+        let plan = input
+            .builder()
+            .aggregate(group_exprs, aggregate_exprs)?
+            .project(output)?
+            .build()?;
+        Ok(Relation::unordered(plan))
+    }
+
+    /// Plans an expression over aggregates: each aggregate call becomes a hidden aggregate column
+    /// and the expression is computed over those columns after grouping.
+    fn plan_aggregate_expr(
+        &mut self,
+        expr: &KqlExpr,
+        schema: &DFSchema,
+        hidden: &mut Vec<Hidden>,
+    ) -> Result<Expr> {
+        match &expr.kind {
+            ExprKind::Call { function, args } => {
+                if let ExprKind::Name { name } = &function.kind {
+                    if is_aggregate(&name.name) {
+                        let (aggregate, finish) =
+                            self.plan_aggregate(&name.name, args, schema, expr.span)?;
+                        let alias = format!("__agg{}", hidden.len());
+                        hidden.push(Hidden {
+                            expr: aggregate,
+                            alias: alias.clone(),
+                        });
+                        let reference = column(&alias);
+                        return Ok(match finish {
+                            Finish::Keep => reference,
+                            Finish::Dynamic => dynamic::to_dynamic(reference),
+                            Finish::Long => cast(reference, DataType::Int64),
+                        });
+                    }
+                }
+                // A scalar function over aggregates: plan it with the aggregates substituted.
+                let mut rewritten = Vec::new();
+                let mut substituted = Vec::new();
+                for (index, arg) in args.iter().enumerate() {
+                    let planned = self.plan_aggregate_expr(&arg.value, schema, hidden)?;
+                    let name = format!("__arg{index}_{}", hidden.len());
+                    substituted.push((name.clone(), planned));
+                    rewritten.push(Arg {
+                        name: arg.name.clone(),
+                        value: KqlExpr::new(
+                            ExprKind::Name {
+                                name: quarry_kql::ast::Ident {
+                                    name,
+                                    span: arg.value.span,
+                                },
+                            },
+                            arg.value.span,
+                        ),
+                    });
+                }
+                self.with_substitutions(substituted, |planner, post_schema| {
+                    planner.plan_scalar(
+                        &KqlExpr::new(
+                            ExprKind::Call {
+                                function: function.clone(),
+                                args: rewritten.clone(),
+                            },
+                            expr.span,
+                        ),
+                        post_schema,
+                    )
+                })
+            }
+            ExprKind::Binary { op, left, right } => {
+                let l = self.plan_aggregate_expr(left, schema, hidden)?;
+                let r = self.plan_aggregate_expr(right, schema, hidden)?;
+                let names = ("__l".to_string(), "__r".to_string());
+                let substituted = vec![(names.0.clone(), l), (names.1.clone(), r)];
+                let name_expr = |n: &str, span| {
+                    Box::new(KqlExpr::new(
+                        ExprKind::Name {
+                            name: quarry_kql::ast::Ident {
+                                name: n.to_string(),
+                                span,
+                            },
+                        },
+                        span,
+                    ))
+                };
+                let rewritten = KqlExpr::new(
+                    ExprKind::Binary {
+                        op: *op,
+                        left: name_expr(&names.0, left.span),
+                        right: name_expr(&names.1, right.span),
+                    },
+                    expr.span,
+                );
+                self.with_substitutions(substituted, |planner, post_schema| {
+                    planner.plan_scalar(&rewritten, post_schema)
+                })
+            }
+            ExprKind::Paren { inner } => self.plan_aggregate_expr(inner, schema, hidden),
+            ExprKind::Literal { .. } => self.plan_constant(expr),
+            _ => Err(EngineError::bind(
+                "a summarize column must be an aggregate such as count() or sum(x)",
+                expr.span,
+            )),
+        }
+    }
+
+    /// Runs `plan` with `substitutions` bound as scalar names, so that already planned
+    /// expressions can be combined through the ordinary scalar planner.
+    fn with_substitutions(
+        &mut self,
+        substitutions: Vec<(String, Expr)>,
+        plan: impl FnOnce(&mut Self, &DFSchema) -> Result<Expr>,
+    ) -> Result<Expr> {
+        let scope = substitutions
+            .into_iter()
+            .map(|(name, expr)| (name, super::Binding::Scalar(expr)))
+            .collect();
+        self.scopes.push(scope);
+        let empty = DFSchema::empty();
+        let result = plan(self, &empty);
+        self.scopes.pop();
+        result
+    }
+
+    fn plan_aggregate(
+        &mut self,
+        name: &str,
+        args: &[Arg],
+        schema: &DFSchema,
+        span: Span,
+    ) -> Result<(Expr, Finish)> {
+        let mut planned = Vec::new();
+        for arg in args {
+            if matches!(arg.value.kind, ExprKind::Star) {
+                planned.push(lit(1));
+            } else {
+                planned.push(self.plan_scalar(&arg.value, schema)?);
+            }
+        }
+        let arity = |min: usize, max: usize| -> Result<()> {
+            if (min..=max).contains(&planned.len()) {
+                Ok(())
+            } else {
+                Err(EngineError::bind(
+                    format!(
+                        "{name}() takes {min} to {max} argument(s), not {}",
+                        planned.len()
+                    ),
+                    span,
+                ))
+            }
+        };
+        let first = || planned[0].clone();
+        let predicate = |i: usize| planned[i].clone();
+        Ok(match name {
+            "count" => {
+                arity(0, 1)?;
+                let counted = if planned.is_empty() { lit(1) } else { first() };
+                (count(counted), Finish::Keep)
+            }
+            "countif" => {
+                arity(1, 1)?;
+                (count(lit(1)).filter(first()).build()?, Finish::Keep)
+            }
+            "sum" => {
+                arity(1, 1)?;
+                (sum(first()), Finish::Keep)
+            }
+            "sumif" => {
+                arity(2, 2)?;
+                (sum(first()).filter(predicate(1)).build()?, Finish::Keep)
+            }
+            "avg" => {
+                arity(1, 1)?;
+                (avg(first()), Finish::Keep)
+            }
+            "avgif" => {
+                arity(2, 2)?;
+                (avg(first()).filter(predicate(1)).build()?, Finish::Keep)
+            }
+            "min" => {
+                arity(1, 1)?;
+                (min(first()), Finish::Keep)
+            }
+            "max" => {
+                arity(1, 1)?;
+                (max(first()), Finish::Keep)
+            }
+            "minif" => {
+                arity(2, 2)?;
+                (min(first()).filter(predicate(1)).build()?, Finish::Keep)
+            }
+            "maxif" => {
+                arity(2, 2)?;
+                (max(first()).filter(predicate(1)).build()?, Finish::Keep)
+            }
+            "dcount" => {
+                arity(1, 2)?;
+                (count_distinct(first()), Finish::Long)
+            }
+            "dcountif" => {
+                arity(2, 3)?;
+                (
+                    count_distinct(first()).filter(predicate(1)).build()?,
+                    Finish::Long,
+                )
+            }
+            "make_set" | "makeset" => {
+                arity(1, 2)?;
+                let value = first();
+                (
+                    array_agg(value.clone())
+                        .distinct()
+                        .filter(value.is_not_null())
+                        .build()?,
+                    Finish::Dynamic,
+                )
+            }
+            "make_set_if" => {
+                arity(2, 3)?;
+                let value = first();
+                (
+                    array_agg(value.clone())
+                        .distinct()
+                        .filter(value.is_not_null().and(predicate(1)))
+                        .build()?,
+                    Finish::Dynamic,
+                )
+            }
+            "make_list" | "makelist" => {
+                arity(1, 2)?;
+                let value = first();
+                (
+                    array_agg(value.clone())
+                        .filter(value.is_not_null())
+                        .build()?,
+                    Finish::Dynamic,
+                )
+            }
+            "make_list_if" => {
+                arity(2, 3)?;
+                let value = first();
+                (
+                    array_agg(value.clone())
+                        .filter(value.is_not_null().and(predicate(1)))
+                        .build()?,
+                    Finish::Dynamic,
+                )
+            }
+            "take_any" | "any" => {
+                arity(1, 1)?;
+                (first_value(first(), Vec::new()), Finish::Keep)
+            }
+            "stdev" => {
+                arity(1, 1)?;
+                (stddev(first()), Finish::Keep)
+            }
+            "stdevp" => {
+                arity(1, 1)?;
+                (stddev_pop(first()), Finish::Keep)
+            }
+            "variance" => {
+                arity(1, 1)?;
+                (var_sample(first()), Finish::Keep)
+            }
+            "variancep" => {
+                arity(1, 1)?;
+                (var_pop(first()), Finish::Keep)
+            }
+            _ => {
+                return Err(EngineError::unsupported(
+                    format!("aggregate {name}() here"),
+                    span,
+                ))
+            }
+        })
+    }
+
+    /// `arg_max(by, cols…)` / `arg_min`: the row with the extreme `by`, as several columns.
+    #[allow(clippy::too_many_arguments)]
+    fn arg_extreme(
+        &mut self,
+        maximum: bool,
+        args: &[Arg],
+        aggregate: &ColumnExpr,
+        schema: &DFSchema,
+        key_names: &[String],
+        hidden: &mut Vec<Hidden>,
+        output: &mut Vec<Expr>,
+    ) -> Result<()> {
+        let Some((by, rest)) = args.split_first() else {
+            return Err(EngineError::bind(
+                "arg_max() needs an expression to maximise",
+                aggregate.span,
+            ));
+        };
+        let by_expr = self.plan_scalar(&by.value, schema)?;
+        let by_name = match aggregate.names.as_slice() {
+            [name] => name.name.clone(),
+            _ => derived_name(&by.value).unwrap_or_else(|| {
+                if maximum {
+                    "max_".into()
+                } else {
+                    "min_".into()
+                }
+            }),
+        };
+        let extreme = if maximum {
+            max(by_expr.clone())
+        } else {
+            min(by_expr.clone())
+        };
+        let alias = format!("__agg{}", hidden.len());
+        hidden.push(Hidden {
+            expr: extreme,
+            alias: alias.clone(),
+        });
+        output.push(column(&alias).alias(&by_name));
+        let order = vec![by_expr.sort(!maximum, false)];
+        let mut columns: Vec<(String, Expr)> = Vec::new();
+        for arg in rest {
+            if matches!(arg.value.kind, ExprKind::Star) {
+                for field in schema.fields() {
+                    let name = field.name();
+                    if *name != by_name
+                        && !key_names.contains(name)
+                        && !columns.iter().any(|(n, _)| n == name)
+                    {
+                        columns.push((name.clone(), column(name)));
+                    }
+                }
+            } else {
+                let name = match &arg.name {
+                    Some(name) => name.name.clone(),
+                    None => derived_name(&arg.value)
+                        .unwrap_or_else(|| format!("Column{}", columns.len() + 1)),
+                };
+                columns.push((name, self.plan_scalar(&arg.value, schema)?));
+            }
+        }
+        for (name, expr) in columns {
+            let alias = format!("__agg{}", hidden.len());
+            hidden.push(Hidden {
+                expr: first_value(expr, order.clone()),
+                alias: alias.clone(),
+            });
+            output.push(column(&alias).alias(name));
+        }
+        Ok(())
+    }
+}
+
+/// Kusto's default name for an unnamed aggregate column: `count_`, `sum_x`, `set_x`, `dcount_x`, …
+fn default_aggregate_name(expr: &KqlExpr) -> Option<String> {
+    let ExprKind::Call { function, args } = &expr.kind else {
+        return None;
+    };
+    let ExprKind::Name { name } = &function.kind else {
+        return None;
+    };
+    let argument = args
+        .first()
+        .and_then(|a| derived_name(&a.value))
+        .unwrap_or_default();
+    let prefix = match name.name.as_str() {
+        "count" => return Some("count_".to_string()),
+        "countif" => return Some("countif_".to_string()),
+        "make_set" | "makeset" | "make_set_if" => "set",
+        "make_list" | "makelist" | "make_list_if" => "list",
+        "take_any" | "any" => "any",
+        other if is_aggregate(other) => other,
+        _ => return None,
+    };
+    Some(format!("{prefix}_{argument}"))
+}

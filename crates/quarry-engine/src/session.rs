@@ -1,0 +1,171 @@
+//! The query session: tables, pinned `now`, parameters and limits, and running queries.
+
+use crate::error::{EngineError, Result};
+use crate::output::QueryOutput;
+use crate::planner::Planner;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig as DfConfig, SessionContext};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// How a session runs queries.
+#[derive(Debug, Clone, Default)]
+pub struct SessionConfig {
+    /// The instant `now()` and `ago()` see, in nanoseconds since the Unix epoch; the wall clock
+    /// at the start of each query when unset.
+    pub now_nanos: Option<i64>,
+    /// Values for `declare query_parameters` and rule parameters, as text.
+    pub parameters: BTreeMap<String, String>,
+    /// Memory cap in bytes for query execution (operators spill or fail beyond it).
+    pub memory_limit: Option<usize>,
+    /// Wall-clock limit for one query.
+    pub time_limit: Option<Duration>,
+    /// Largest number of rows returned; the rest is dropped and the output marked truncated.
+    pub max_rows: Option<usize>,
+    /// Number of partitions DataFusion executes in parallel (the core count when unset).
+    pub target_partitions: Option<usize>,
+}
+
+/// A query session over a set of tables.
+pub struct Session {
+    config: SessionConfig,
+    context: SessionContext,
+    tables: RwLock<HashMap<String, Arc<dyn TableProvider>>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Session {
+    /// A session with `config` and no tables.
+    pub fn new(config: SessionConfig) -> Result<Self> {
+        let mut df_config = DfConfig::new().with_information_schema(false);
+        if let Some(partitions) = config.target_partitions {
+            df_config = df_config.with_target_partitions(partitions.max(1));
+        }
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = config.memory_limit {
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        let runtime = runtime.build_arc()?;
+        let context = SessionContext::new_with_config_rt(df_config, runtime);
+        Ok(Session {
+            config,
+            context,
+            tables: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The session's configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The DataFusion context queries run in.
+    pub fn context(&self) -> &SessionContext {
+        &self.context
+    }
+
+    /// Makes `provider` readable as table `name` (case-sensitive), replacing any table of that name.
+    pub fn register_table(&self, name: &str, provider: Arc<dyn TableProvider>) {
+        if let Ok(mut tables) = self.tables.write() {
+            tables.insert(name.to_string(), provider);
+        }
+    }
+
+    /// Makes in-memory `batches` readable as table `name`.
+    pub fn register_batches(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        let table = MemTable::try_new(schema, vec![batches])?;
+        self.register_table(name, Arc::new(table));
+        Ok(())
+    }
+
+    /// The table registered as `name`.
+    pub fn table(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
+        self.tables.read().ok()?.get(name).cloned()
+    }
+
+    /// The names of every registered table, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .tables
+            .read()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The instant `now()` means for a query starting now.
+    pub fn now_nanos(&self) -> i64 {
+        self.config
+            .now_nanos
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX))
+    }
+
+    /// Parses, plans and runs `text`.
+    pub async fn run(&self, text: &str) -> Result<QueryOutput> {
+        let parsed = quarry_kql::parse(text);
+        if !parsed.is_ok() {
+            return Err(EngineError::Syntax(parsed.diagnostics));
+        }
+        let planned = Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
+        let frame = self.context.execute_logical_plan(planned.plan).await?;
+        let run = frame.collect();
+        let mut batches = match self.config.time_limit {
+            Some(limit) => tokio::time::timeout(limit, run)
+                .await
+                .map_err(|_| EngineError::Timeout(limit))??,
+            None => run.await?,
+        };
+        let schema = planned.schema;
+        let mut truncated = false;
+        if let Some(max_rows) = self.config.max_rows {
+            let mut kept = 0usize;
+            batches.retain_mut(|batch| {
+                if kept >= max_rows {
+                    truncated = true;
+                    return false;
+                }
+                if kept + batch.num_rows() > max_rows {
+                    *batch = batch.slice(0, max_rows - kept);
+                    truncated = true;
+                }
+                kept += batch.num_rows();
+                true
+            });
+        }
+        Ok(QueryOutput {
+            schema,
+            batches,
+            ordered: planned.ordered,
+            render: planned.render,
+            truncated,
+        })
+    }
+
+    /// [`Session::run`] on a runtime of its own, for callers that are not async.
+    pub fn run_blocking(&self, text: &str) -> Result<QueryOutput> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Execution(e.into()))?;
+        runtime.block_on(self.run(text))
+    }
+}
