@@ -854,6 +854,8 @@ pub enum OperatorKind {
         plugin: Expr,
         /// An explicit output schema `: (cols)` if given.
         schema: Option<Vec<ColumnDecl>>,
+        /// The schema ends with `*` (other columns allowed).
+        schema_open: bool,
     },
     /// `invoke f(args)`
     Invoke {

@@ -406,12 +406,16 @@ impl<'a> Lexer<'a> {
                     .count();
                 (true, 1 + digits)
             }
-            b'x' => (self.hex_digits_at(2, 2), 4),
-            b'u' => (self.hex_digits_at(2, 4), 6),
-            b'U' => (self.hex_digits_at(2, 8), 10),
+            b'x' if self.hex_digits_at(2, 2) => (true, 4),
+            b'u' if self.hex_digits_at(2, 4) => (true, 6),
+            b'U' if self.hex_digits_at(2, 8) => (true, 10),
+            b'\n' | b'\r' | 0 => (false, 1),
             _ => (false, 2),
         };
-        let end = (at + len).min(self.bytes.len());
+        let mut end = (at + len).min(self.bytes.len());
+        while !self.text.is_char_boundary(end) {
+            end += 1;
+        }
         if !valid {
             let shown = self.text.get(at..end).unwrap_or("\\");
             self.diagnostics.push(

@@ -46,9 +46,8 @@ fn is_identifier_shaped(name: &str) -> bool {
 /// True when `name` reads as one word after a `.`, where keywords are plain names too: a letter or
 /// `_` (or a leading `$`) followed by letters, digits and `_`.
 fn is_word(name: &str) -> bool {
-    let mut chars = name.strip_prefix('$').unwrap_or(name).chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
+    let body = name.strip_prefix('$').unwrap_or(name);
+    !body.is_empty() && body.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// True when `name` can be written without `['…']`.
@@ -229,10 +228,19 @@ impl Printer {
     fn bracketed_name(&mut self, name: &str) -> &mut Self {
         self.push("['");
         for c in name.chars() {
-            if c == '\'' || c == '\\' {
-                self.out.push('\\');
+            match c {
+                '\'' | '\\' => {
+                    self.out.push('\\');
+                    self.out.push(c);
+                }
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\t' => self.out.push_str("\\t"),
+                c if c.is_control() => {
+                    let _ = write!(self.out, "\\u{:04x}", c as u32);
+                }
+                c => self.out.push(c),
             }
-            self.out.push(c);
         }
         self.push("']")
     }
@@ -241,7 +249,13 @@ impl Printer {
         match literal {
             Literal::Bool { value } => self.push(if *value { "true" } else { "false" }),
             Literal::Long { value } => {
-                let _ = write!(self.out, "{value}");
+                // The parser makes negative longs only from `-9223372036854775808` and from hex
+                // past i64::MAX; hex reads back as the same value.
+                if *value < 0 {
+                    let _ = write!(self.out, "0x{:x}", *value as u64);
+                } else {
+                    let _ = write!(self.out, "{value}");
+                }
                 self
             }
             Literal::Real { text } | Literal::Timespan { text } => self.push(text),
@@ -739,12 +753,19 @@ impl Printer {
                 params,
                 plugin,
                 schema,
+                schema_open,
             } => self
                 .push("evaluate")
                 .params(params)
                 .push(" ")
                 .expr(plugin)
-                .opt(" : ", schema.as_ref(), |p, schema| p.column_decls(schema)),
+                .opt(" : ", schema.as_ref(), |p, schema| {
+                    p.push("(").join(schema, ", ", Self::column_decl);
+                    if *schema_open {
+                        p.push(if schema.is_empty() { "*" } else { ", *" });
+                    }
+                    p.push(")")
+                }),
             K::Invoke { call } => self.push("invoke ").expr(call),
             K::As { params, name } => self.push("as").params(params).push(" ").ident(name),
             K::Serialize { columns } => {
@@ -896,6 +917,21 @@ mod tests {
 
     fn e(kind: ExprKind) -> Expr {
         Expr::new(kind, Span::default())
+    }
+
+    #[test]
+    fn source_operator_words_alone_stay_names() {
+        // Found by cargo fuzz: a statement `search` alone printed and re-read as the operator.
+        for text in ["x;\nsearch", "search;", "find", "union"] {
+            let parsed = crate::parse(text);
+            assert!(parsed.is_ok(), "{text}: {:?}", parsed.diagnostics);
+            let printed = print(&parsed.query);
+            assert_eq!(
+                crate::parse(&printed).query.statements.len(),
+                parsed.query.statements.len()
+            );
+            assert!(crate::parse(&printed).is_ok(), "{printed}");
+        }
     }
 
     #[test]
@@ -1489,6 +1525,7 @@ mod tests {
             params: vec![param("hint.distribution", name("per_node"))],
             plugin: call("bag_unpack", vec![name("x")]),
             schema: Some(vec![decl("a", "string")]),
+            schema_open: false,
         };
         assert_eq!(
             on_t(vec![find, search, facet, evaluate]),

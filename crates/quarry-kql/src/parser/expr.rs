@@ -174,6 +174,9 @@ impl<'a> Parser<'a> {
                 | TokenKind::EqEq
                 | TokenKind::NotEq
                 | TokenKind::Assign
+                | TokenKind::RBrace
+                | TokenKind::RBracket
+                | TokenKind::Eof
         ) {
             return word == "print"
                 && !matches!(next, TokenKind::Dot | TokenKind::RParen | TokenKind::Comma);
@@ -192,6 +195,13 @@ impl<'a> Parser<'a> {
 
     /// `or`-level expression (no pipes).
     pub(super) fn parse_expr(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let result = self.parse_or();
+        self.leave();
+        result
+    }
+
+    fn parse_or(&mut self) -> PResult<Expr> {
         let mut left = self.parse_and()?;
         while self.eat_word("or") {
             let right = self.parse_and()?;
@@ -466,7 +476,7 @@ impl<'a> Parser<'a> {
         Ok(args)
     }
 
-    fn parse_primary(&mut self) -> PResult<Expr> {
+    pub(super) fn parse_primary(&mut self) -> PResult<Expr> {
         let token = self.peek();
         let literal = |value: Literal| ExprKind::Literal { value };
         let kind = match token.kind {

@@ -16,7 +16,7 @@ use crate::Parsed;
 
 /// Deepest nesting of expressions and subqueries the parser follows before giving up; it keeps
 /// hostile input from exhausting the stack.
-const MAX_DEPTH: usize = 96;
+const MAX_DEPTH: usize = 64;
 
 /// Marker for a failed parse step whose diagnostic has already been recorded.
 #[derive(Debug, Clone, Copy)]
@@ -315,10 +315,16 @@ impl<'a> Parser<'a> {
     // ----- nesting and recovery -----
 
     fn enter(&mut self) -> PResult<()> {
-        self.depth += 1;
+        self.enter_weighted(1)
+    }
+
+    /// Enters a nesting level that costs `weight` units of the depth budget (operators take
+    /// far more stack than expressions).
+    fn enter_weighted(&mut self, weight: usize) -> PResult<()> {
+        self.depth += weight;
         if self.depth > MAX_DEPTH {
             let span = self.peek().span;
-            self.depth -= 1;
+            self.depth -= weight;
             return Err(self.error(
                 format!("the query nests deeper than {MAX_DEPTH} levels"),
                 span,
@@ -328,7 +334,11 @@ impl<'a> Parser<'a> {
     }
 
     fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        self.leave_weighted(1);
+    }
+
+    fn leave_weighted(&mut self, weight: usize) {
+        self.depth = self.depth.saturating_sub(weight);
     }
 
     /// True at a token that ends a tabular operator.

@@ -4,7 +4,7 @@ use super::{suggest, PResult, Parser};
 use crate::ast::{
     ColumnExpr, ExpandItem, Expr, ExprKind, FindProject, ForkBranch, Ident, NullsOrder, Operator,
     OperatorKind, OperatorParam, ParsePart, PartitionBody, Rename, ReorderColumn, ScanDeclaration,
-    ScanStep, SeriesAggregate, SeriesRange, SortKey, SortOrder, TopNestedLevel,
+    ScanStep, SeriesAggregate, SeriesRange, SortKey, SortOrder, TopNestedLevel, UnaryOp,
 };
 use crate::lexer::decode_string;
 use crate::token::TokenKind;
@@ -57,6 +57,10 @@ const OPERATOR_NAMES: &[&str] = &[
     "consume",
 ];
 
+/// Share of the nesting budget one operator takes: an operator's parse uses several times the
+/// stack of an expression level.
+const OPERATOR_DEPTH_WEIGHT: usize = 4;
+
 /// Operators of the language that Quarry does not parse yet.
 const UNSUPPORTED_OPERATORS: &[&str] = &[
     "project-smart",
@@ -75,6 +79,13 @@ const UNSUPPORTED_OPERATORS: &[&str] = &[
 impl<'a> Parser<'a> {
     /// An operator after `|` (or the first operator of a subquery).
     pub(super) fn parse_operator(&mut self) -> PResult<Operator> {
+        self.enter_weighted(OPERATOR_DEPTH_WEIGHT)?;
+        let result = self.parse_operator_inner();
+        self.leave_weighted(OPERATOR_DEPTH_WEIGHT);
+        result
+    }
+
+    fn parse_operator_inner(&mut self) -> PResult<Operator> {
         let token = self.peek();
         let start = token.span.start;
         let Some(word) = self.peek_word() else {
@@ -361,14 +372,43 @@ impl<'a> Parser<'a> {
         // A bare word, or a literal (possibly a negative number). A word is never a call here:
         // in `join kind=inner (T)` the parenthesis is the join's right side.
         let value = match self.peek_kind() {
-            TokenKind::Ident => {
+            _ if self.at_ident() => {
                 let name = self.parse_ident("a value")?;
                 let span = name.span;
                 Expr::new(ExprKind::Name { name }, span)
             }
-            _ => self.parse_unary()?,
+            TokenKind::Minus | TokenKind::Plus => {
+                let sign = self.bump();
+                let operand = self.parse_param_literal()?;
+                let span = sign.span.to(operand.span);
+                let op = match sign.kind {
+                    TokenKind::Minus => UnaryOp::Negate,
+                    _ => UnaryOp::Plus,
+                };
+                Expr::new(
+                    ExprKind::Unary {
+                        op,
+                        operand: Box::new(operand),
+                    },
+                    span,
+                )
+            }
+            _ => self.parse_param_literal()?,
         };
         Ok(OperatorParam { name, value })
+    }
+
+    /// A literal parameter value; never followed by indexing or a call, since what follows a
+    /// parameter is the operator's own arguments.
+    fn parse_param_literal(&mut self) -> PResult<Expr> {
+        match self.peek_kind() {
+            TokenKind::Long
+            | TokenKind::Real
+            | TokenKind::Timespan
+            | TokenKind::String
+            | TokenKind::TypedRaw => self.parse_primary(),
+            _ => Err(self.unexpected("a parameter value")),
+        }
     }
 
     /// `(name=value, …)` or `name=value, …` with any names, as in `with (format="csv")`.
@@ -516,6 +556,9 @@ impl<'a> Parser<'a> {
         } else {
             Vec::new()
         };
+        if aggregates.is_empty() && by.is_empty() {
+            return Err(self.unexpected("an aggregate such as `count()` or `by`"));
+        }
         Ok(OperatorKind::Summarize {
             params,
             aggregates,
@@ -846,17 +889,19 @@ impl<'a> Parser<'a> {
     fn parse_evaluate(&mut self) -> PResult<OperatorKind> {
         let params = self.parse_params(&[])?;
         let plugin = self.parse_call("a plugin call such as `bag_unpack(Column)`")?;
-        let schema = if self.at(TokenKind::Colon) {
+        let (schema, schema_open) = if self.at(TokenKind::Colon) {
             self.bump();
             let open = self.expect(TokenKind::LParen)?.span;
-            Some(self.parse_column_decls(open, true)?.0)
+            let (columns, open_schema) = self.parse_column_decls(open, true)?;
+            (Some(columns), open_schema)
         } else {
-            None
+            (None, false)
         };
         Ok(OperatorKind::Evaluate {
             params,
             plugin,
             schema,
+            schema_open,
         })
     }
 
