@@ -50,9 +50,16 @@ are Azure-Sentinel rules: their top-level `query:` is checked and diagnostics po
 file itself; a YAML file without a `query` is skipped, and one that is not valid YAML counts as a
 failed query. Folders are searched recursively for files with those extensions.
 
-Today only the parser exists, so `check` reports syntax diagnostics with or without --syntax.
-Once the binder exists, `check` without --syntax will also report unknown tables, columns and
-functions and type errors; --syntax will keep to parsing.";
+Every query that parses is then bound and planned (not run) against the embedded schemas of the
+Log Analytics / Microsoft Sentinel / Defender XDR tables, each query on its own. Each query ends
+one of three ways:
+  ok           it parses, binds and plans
+  unsupported  valid KQL that Quarry cannot plan yet (an operator, a function, a rule template
+               placeholder such as {{StartTimeISO}}, a query parameter without a value): reported
+               as a warning naming the feature; it does not fail the check
+  error        an unknown table, column or function, a type error, …: an error pointing into the
+               file, with a suggestion when there is one
+With --syntax, queries are only parsed; nothing is bound or planned.";
 
 /// Examples and exit codes of `quarry check`.
 const CHECK_EXAMPLES: &str = "\
@@ -61,8 +68,12 @@ Examples:
   quarry check rules/ --syntax
   quarry check 'Detections/SecurityEvent/rule.yaml' --format json
 
-The last line of text output is `parsed N of M queries`.
-Exit codes: 0 every query parses, 1 some query has errors, 2 usage error (e.g. a missing PATH).";
+The last lines of text output are `planned P of M queries (U not supported yet, E errors)` (not
+with --syntax) and `parsed N of M queries`. The JSON document has a `plan` object per query
+(`status`: ok, unsupported, error or skipped) and the counts `parsed`, `planned`, `unsupported`,
+`plan_errors`, `total` and `unsupported_features`.
+Exit codes: 0 every query parses and none has a planning error (unsupported features alone do not
+fail), 1 some query has errors, 2 usage error (e.g. a missing PATH).";
 
 /// Arguments of `quarry check`.
 #[derive(Debug, Args)]
@@ -71,7 +82,7 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Only parse; do not bind names and types (today `check` only parses either way).
+    /// Only parse; do not bind names and types or plan the queries.
     #[arg(long)]
     pub syntax: bool,
 

@@ -46,7 +46,126 @@ fn a_good_file_parses() {
     let output = quarry(&["check", "tests/fixtures/good.kql"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
-    assert_eq!(out, "parsed 1 of 1 queries\n");
+    assert_eq!(
+        out,
+        "planned 1 of 1 queries (0 not supported yet, 0 errors)\nparsed 1 of 1 queries\n"
+    );
+
+    // --syntax only parses: no planning line.
+    let output = quarry(&["check", "tests/fixtures/good.kql", "--syntax"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "parsed 1 of 1 queries\n");
+}
+
+#[test]
+fn an_unknown_column_is_a_plan_error_with_a_suggestion() {
+    let path = "tests/fixtures/plan/unknown-column.kql";
+    let output = quarry(&["check", path]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.ends_with(
+            "planned 0 of 1 queries (0 not supported yet, 1 errors)\nparsed 1 of 1 queries\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("did you mean `Account`?"), "{out}");
+    assert!(out.contains(&format!("[{path}:4:35]")), "{out}");
+
+    let (_, value) = json(&["check", path, "--format", "json"]);
+    let query = &value["files"][0]["queries"][0];
+    assert_eq!(query["ok"], false);
+    assert_eq!(query["plan"]["status"], "error");
+    assert_eq!(query["plan"]["code"], "quarry::unknown-column");
+    let diagnostic = &query["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "quarry::unknown-column");
+    assert_eq!(diagnostic["severity"], "error");
+    assert_eq!(diagnostic["line"], 4);
+    assert_eq!(diagnostic["column"], 35);
+    assert_eq!(diagnostic["help"], "did you mean `Account`?");
+    assert_eq!(value["plan_errors"], 1);
+
+    // With --syntax the query is only parsed, and it parses.
+    let (output, value) = json(&["check", path, "--syntax", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(value["files"][0]["queries"][0]["plan"]["status"], "skipped");
+    assert_eq!(value["planned"], 0);
+}
+
+#[test]
+fn an_unknown_table_is_reported_as_such() {
+    let (output, value) = json(&[
+        "check",
+        "tests/fixtures/plan/unknown-table.kql",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let query = &value["files"][0]["queries"][0];
+    assert_eq!(query["plan"]["code"], "quarry::unknown-table");
+    assert_eq!(
+        query["diagnostics"][0]["help"],
+        "did you mean `SecurityEvent`?"
+    );
+}
+
+#[test]
+fn unsupported_features_warn_but_do_not_fail() {
+    let paths = [
+        "tests/fixtures/plan/external.kql",
+        "tests/fixtures/plan/template-rule.yaml",
+    ];
+    let mut args = vec!["check"];
+    args.extend(paths);
+    let output = quarry(&args);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.ends_with(
+            "planned 0 of 2 queries (2 not supported yet, 0 errors)\nparsed 2 of 2 queries\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("quarry::not-supported"), "{out}");
+    assert!(!out.contains('×'), "no error: {out}");
+
+    args.extend(["--format", "json"]);
+    let (_, value) = json(&args);
+    assert_eq!(value["unsupported"], 2);
+    assert_eq!(value["planned"], 0);
+    assert_eq!(value["plan_errors"], 0);
+    let external = &value["files"][0]["queries"][0];
+    assert_eq!(external["ok"], true);
+    assert_eq!(external["plan"]["status"], "unsupported");
+    assert!(
+        external["plan"]["feature"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("externaldata")),
+        "{external:#}"
+    );
+    let warning = not_supported(external);
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["line"], 2);
+
+    // The placeholder is reported where it is in the YAML file (query line 2 is file line 11).
+    let template = &value["files"][1]["queries"][0];
+    assert_eq!(template["plan"]["status"], "unsupported");
+    assert_eq!(template["plan"]["feature"], "rule template placeholders");
+    let warning = not_supported(template);
+    assert_eq!(warning["line"], 11);
+    assert_eq!(warning["column"], 34);
+
+    let features = value["unsupported_features"].as_array().expect("a list");
+    assert_eq!(features.len(), 2, "{features:#?}");
+    assert!(features.iter().all(|f| f["count"] == 1), "{features:#?}");
+}
+
+/// The `quarry::not-supported` diagnostic of a JSON query.
+fn not_supported(query: &serde_json::Value) -> &serde_json::Value {
+    query["diagnostics"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["code"] == "quarry::not-supported"))
+        .unwrap_or_else(|| panic!("a not-supported diagnostic: {query:#}"))
 }
 
 #[test]
@@ -130,8 +249,9 @@ fn a_folder_is_searched_and_yaml_without_a_query_is_skipped() {
     let output = quarry(&["check", "tests/fixtures"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
-    // good.kql, bad.kql, bad-rule.yaml, malformed.yaml; not no-query.yaml, not notes.md.
-    assert_eq!(last_line(&out), "parsed 1 of 4 queries");
+    // good.kql, bad.kql, bad-rule.yaml, malformed.yaml and the four under plan/; not
+    // no-query.yaml, not notes.md.
+    assert_eq!(last_line(&out), "parsed 5 of 8 queries");
     assert!(!out.contains("no-query.yaml"), "{out}");
 }
 
@@ -147,13 +267,22 @@ fn json_document_shape() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(value["parsed"], 1);
     assert_eq!(value["total"], 2);
+    assert_eq!(value["planned"], 1);
+    assert_eq!(value["unsupported"], 0);
+    assert_eq!(value["plan_errors"], 0);
+    assert_eq!(value["unsupported_features"], serde_json::json!([]));
     let files = value["files"].as_array().expect("files");
     assert_eq!(files.len(), 2);
     assert_eq!(files[0]["path"], "tests/fixtures/good.kql");
     assert_eq!(files[0]["queries"][0]["ok"], true);
     assert_eq!(files[0]["queries"][0]["diagnostics"], serde_json::json!([]));
     assert_eq!(files[1]["path"], "tests/fixtures/bad.kql");
+    assert_eq!(
+        files[0]["queries"][0]["plan"],
+        serde_json::json!({"status": "ok", "code": null, "message": null, "feature": null})
+    );
     assert_eq!(files[1]["queries"][0]["ok"], false);
+    assert_eq!(files[1]["queries"][0]["plan"]["status"], "skipped");
     let diagnostic = files[1]["queries"][0]["diagnostics"][0]
         .as_object()
         .expect("a diagnostic object");
@@ -217,7 +346,8 @@ fn help_has_examples_and_is_honest_about_syntax() {
     let help = stdout(&output);
     assert!(help.contains("Examples:"), "{help}");
     assert!(help.contains("--syntax"), "{help}");
-    assert!(help.contains("Today only the parser exists"), "{help}");
+    assert!(help.contains("bound and planned"), "{help}");
+    assert!(help.contains("it does not fail the check"), "{help}");
     assert!(stdout(&quarry(&["--help"])).contains("Examples:"));
 }
 
@@ -252,6 +382,8 @@ fn rendered_diagnostics_snapshots() {
         ("bad_kql", "tests/fixtures/bad.kql"),
         ("bad_rule_yaml", "tests/fixtures/bad-rule.yaml"),
         ("malformed_yaml", "tests/fixtures/malformed.yaml"),
+        ("unknown_column", "tests/fixtures/plan/unknown-column.kql"),
+        ("template_rule", "tests/fixtures/plan/template-rule.yaml"),
     ] {
         let output = quarry(&["check", path]);
         insta::assert_snapshot!(name, stdout(&output));

@@ -11,6 +11,7 @@ pub mod format;
 pub mod functions;
 pub mod output;
 mod planner;
+pub mod schemas;
 pub mod session;
 pub mod types;
 pub mod values;

@@ -119,6 +119,17 @@ impl Session {
             .unwrap_or_else(|| chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX))
     }
 
+    /// Parses, binds and plans `text` without running it: the errors [`Session::run`] would
+    /// report before execution (syntax, unknown names, types, unsupported features).
+    pub fn plan_only(&self, text: &str) -> Result<()> {
+        let parsed = quarry_kql::parse(text);
+        if !parsed.is_ok() {
+            return Err(EngineError::Syntax(parsed.diagnostics));
+        }
+        Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
+        Ok(())
+    }
+
     /// Parses, plans and runs `text`.
     pub async fn run(&self, text: &str) -> Result<QueryOutput> {
         let parsed = quarry_kql::parse(text);

@@ -73,8 +73,11 @@ pub fn parse_timespan(text: &str) -> Option<i64> {
     if parts.next().is_some() || minutes >= 60 || hours < 0 {
         return None;
     }
-    let nanos =
-        days * NANOS_PER_DAY + hours * NANOS_PER_HOUR + minutes * NANOS_PER_MINUTE + seconds_nanos;
+    let nanos = days
+        .checked_mul(NANOS_PER_DAY)?
+        .checked_add(hours.checked_mul(NANOS_PER_HOUR)?)?
+        .checked_add(minutes * NANOS_PER_MINUTE)?
+        .checked_add(seconds_nanos)?;
     Some(if negative { -nanos } else { nanos })
 }
 
@@ -101,6 +104,12 @@ fn parse_seconds(text: &str) -> Option<i64> {
 /// digits, RFC 1123 such as `Sat, 8 Nov 2014 15:05:02 GMT`).
 pub fn parse_datetime(text: &str) -> Option<i64> {
     let text = text.trim();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+        .unwrap_or(text)
+        .trim();
     if text.is_empty() {
         return None;
     }
@@ -131,7 +140,7 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
             return parsed.and_utc().timestamp_nanos_opt();
         }
     }
-    for format in ["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%Y%m%d"] {
+    for format in ["%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%m-%d-%Y", "%Y%m%d"] {
         if let Ok(date) = NaiveDate::parse_from_str(body, format) {
             return date
                 .and_time(NaiveTime::MIN)

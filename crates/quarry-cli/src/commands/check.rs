@@ -1,17 +1,23 @@
-//! `quarry check`: parses KQL files and the queries of Azure-Sentinel rules and reports every
+//! `quarry check`: parses KQL files and the queries of Azure-Sentinel rules, binds and plans the
+//! queries that parse against the embedded table schemas (unless `--syntax`), and reports every
 //! diagnostic at its place in the file.
 
 use crate::cli::{CheckArgs, Format};
 use crate::commands::{CommandError, Outcome};
 use crate::render::{stdout_color, FileDiagnostic, Renderer};
+use quarry_engine::{EngineError, Session, SessionConfig};
 use quarry_kql::Severity;
 use quarry_rules::sentinel::{is_yaml_path, read_rule_query, YamlError};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const BOM: &str = "\u{feff}";
 const EXTENSIONS: &str = ".kql, .csl, .txt, .yaml or .yml";
+/// The most threads `check` uses.
+const MAX_THREADS: usize = 8;
 
 /// What a file holds, decided by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,18 +49,49 @@ struct CheckedFile {
 /// One query of a file with its diagnostics, positioned in the file.
 #[derive(Debug)]
 struct CheckedQuery {
+    /// True when the query parsed without errors.
+    parsed: bool,
+    /// Parse diagnostics, then the planning diagnostic, if any.
     diagnostics: Vec<FileDiagnostic>,
+    /// How binding and planning went.
+    plan: PlanStatus,
+}
+
+/// How binding and planning a query went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PlanStatus {
+    /// Bound and planned.
+    Ok,
+    /// Valid KQL that Quarry cannot plan yet (a warning, not a failure).
+    Unsupported { feature: String, message: String },
+    /// Binding or planning failed: unknown names, types, …
+    Error { code: String, message: String },
+    /// Not planned: the query did not parse, or `--syntax` was given.
+    Skipped,
+}
+
+impl PlanStatus {
+    fn name(&self) -> &'static str {
+        match self {
+            PlanStatus::Ok => "ok",
+            PlanStatus::Unsupported { .. } => "unsupported",
+            PlanStatus::Error { .. } => "error",
+            PlanStatus::Skipped => "skipped",
+        }
+    }
 }
 
 impl CheckedQuery {
     /// A query that could not even be read: it fails with one diagnostic.
     fn failed(diagnostic: FileDiagnostic) -> Self {
         CheckedQuery {
+            parsed: false,
             diagnostics: vec![diagnostic],
+            plan: PlanStatus::Skipped,
         }
     }
 
-    /// True when no diagnostic is an error.
+    /// True when no diagnostic (of parsing or planning) is an error.
     fn ok(&self) -> bool {
         !self
             .diagnostics
@@ -63,33 +100,70 @@ impl CheckedQuery {
     }
 }
 
+/// The counts of one run.
+#[derive(Debug, Default)]
+struct Summary {
+    total: usize,
+    parsed: usize,
+    planned: usize,
+    unsupported: usize,
+    plan_errors: usize,
+    /// Whether queries were planned at all (not under `--syntax`).
+    planning: bool,
+}
+
+impl Summary {
+    fn of(files: &[CheckedFile], planning: bool) -> Self {
+        let mut summary = Summary {
+            planning,
+            ..Summary::default()
+        };
+        for query in files.iter().flat_map(|f| &f.queries) {
+            summary.total += 1;
+            summary.parsed += usize::from(query.parsed);
+            match query.plan {
+                PlanStatus::Ok => summary.planned += 1,
+                PlanStatus::Unsupported { .. } => summary.unsupported += 1,
+                PlanStatus::Error { .. } => summary.plan_errors += 1,
+                PlanStatus::Skipped => {}
+            }
+        }
+        summary
+    }
+}
+
 /// Runs `quarry check`.
 pub fn run(args: &CheckArgs) -> Result<Outcome, CommandError> {
-    // Binding does not exist yet, so with or without --syntax the check is the same: parse only.
-    let _parse_only = args.syntax;
     let inputs = collect_inputs(&args.paths)?;
-    let checked: Vec<CheckedFile> = inputs.iter().filter_map(check_input).collect();
-    let total: usize = checked.iter().map(|f| f.queries.len()).sum();
-    let parsed = checked
-        .iter()
-        .flat_map(|f| &f.queries)
-        .filter(|q| q.ok())
-        .count();
+    // One session with every embedded table schema (as an empty table) for all queries.
+    let session = if args.syntax {
+        None
+    } else {
+        let session = Session::new(SessionConfig::default()).map_err(|e| {
+            CommandError::Failed(format!("cannot start a session for planning: {e}"))
+        })?;
+        session.register_empty_schemas(quarry_schema::Catalog::embedded());
+        Some(session)
+    };
+    let checked = check_inputs(&inputs, session.as_ref());
+    let summary = Summary::of(&checked, session.is_some());
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
-        Format::Text => write_text(&mut out, &checked, parsed, total)?,
-        Format::Json => write_json(&mut out, &checked, parsed, total)?,
+        Format::Text => write_text(&mut out, &checked, &summary)?,
+        Format::Json => write_json(&mut out, &checked, &summary)?,
     }
     out.flush()?;
-    if total == 0 {
+    if summary.total == 0 {
         eprintln!("note: no queries found in the given paths (looked for {EXTENSIONS} files)");
     }
-    Ok(if parsed == total {
-        Outcome::Ok
-    } else {
-        Outcome::Findings
-    })
+    Ok(
+        if summary.parsed == summary.total && summary.plan_errors == 0 {
+            Outcome::Ok
+        } else {
+            Outcome::Findings
+        },
+    )
 }
 
 /// The kind of a file from its extension, if it is one `check` reads.
@@ -156,8 +230,52 @@ fn collect_folder(folder: &Path, inputs: &mut Vec<Input>) {
     }
 }
 
-/// Checks one input; `None` for a YAML file without a `query`.
-fn check_input(input: &Input) -> Option<CheckedFile> {
+/// Checks every input, in order, on as many threads as there are cores: planning a query costs
+/// far more than parsing it, and queries are independent (the session is only read).
+fn check_inputs(inputs: &[Input], session: Option<&Session>) -> Vec<CheckedFile> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(inputs.len())
+        .min(MAX_THREADS);
+    if threads <= 1 {
+        return inputs
+            .iter()
+            .filter_map(|input| check_input(input, session))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, Option<CheckedFile>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(input) = inputs.get(index) else {
+                            break;
+                        };
+                        done.push((index, check_input(input, session)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().filter_map(|(_, file)| file).collect()
+}
+
+/// Checks one input, planning with `session` unless it is `None`; `None` for a YAML file without
+/// a `query`.
+fn check_input(input: &Input, session: Option<&Session>) -> Option<CheckedFile> {
     let (path, kind) = match input {
         Input::File(path, kind) => (path, *kind),
         Input::Unreadable(path, reason) => {
@@ -176,8 +294,8 @@ fn check_input(input: &Input) -> Option<CheckedFile> {
         Err(error) => return Some(unreadable(path, format!("cannot read: {error}"))),
     };
     let query = match kind {
-        InputKind::Kql => check_kql_file(&source),
-        InputKind::SentinelRule => check_rule_file(&source)?,
+        InputKind::Kql => check_kql_file(&source, session),
+        InputKind::SentinelRule => check_rule_file(&source, session)?,
     };
     Some(CheckedFile {
         path: path.clone(),
@@ -203,27 +321,36 @@ fn unreadable(path: &Path, reason: String) -> CheckedFile {
 }
 
 /// A whole file of KQL (after a BOM, if any).
-fn check_kql_file(source: &str) -> CheckedQuery {
+fn check_kql_file(source: &str, session: Option<&Session>) -> CheckedQuery {
     let (shift, text) = match source.strip_prefix(BOM) {
         Some(rest) => (BOM.len(), rest),
         None => (0, source),
     };
-    check_query(source, text, |offset| offset + shift)
+    check_query(source, text, |offset| offset + shift, session)
 }
 
 /// The `query:` of an Azure-Sentinel rule; `None` when there is none.
-fn check_rule_file(source: &str) -> Option<CheckedQuery> {
+fn check_rule_file(source: &str, session: Option<&Session>) -> Option<CheckedQuery> {
     match read_rule_query(source) {
-        Ok(Some(rule_query)) => Some(check_query(source, &rule_query.text, |offset| {
-            rule_query.file_offset(offset)
-        })),
+        Ok(Some(rule_query)) => Some(check_query(
+            source,
+            &rule_query.text,
+            |offset| rule_query.file_offset(offset),
+            session,
+        )),
         Ok(None) => None,
         Err(error) => Some(CheckedQuery::failed(yaml_diagnostic(source, &error))),
     }
 }
 
-/// Parses `text` and places its diagnostics in `source` through `to_file`.
-fn check_query(source: &str, text: &str, to_file: impl Fn(usize) -> usize) -> CheckedQuery {
+/// Parses `text` (and plans it in `session`, if any, when it parses) and places its diagnostics
+/// in `source` through `to_file`.
+fn check_query(
+    source: &str,
+    text: &str,
+    to_file: impl Fn(usize) -> usize,
+    session: Option<&Session>,
+) -> CheckedQuery {
     // A parser bug must not end the whole run: report it as a failed query and go on.
     let parsed = match std::panic::catch_unwind(|| quarry_kql::parse(text)) {
         Ok(parsed) => parsed,
@@ -238,23 +365,157 @@ fn check_query(source: &str, text: &str, to_file: impl Fn(usize) -> usize) -> Ch
             });
         }
     };
-    let diagnostics = parsed
+    let file_span = |span: quarry_kql::Span| {
+        let start = char_floor(source, to_file(span.start));
+        let end = char_floor(source, to_file(span.end)).max(start);
+        (start, end)
+    };
+    let is_ok = parsed.is_ok();
+    let mut diagnostics: Vec<FileDiagnostic> = parsed
         .diagnostics
         .into_iter()
-        .map(|d| {
-            let start = char_floor(source, to_file(d.span.start));
-            let end = char_floor(source, to_file(d.span.end)).max(start);
-            FileDiagnostic {
-                code: d.code.to_string(),
-                severity: d.severity,
-                message: d.message,
-                span: Some((start, end)),
-                label: d.label,
-                help: d.help,
-            }
+        .map(|d| FileDiagnostic {
+            code: d.code.to_string(),
+            severity: d.severity,
+            message: d.message,
+            span: Some(file_span(d.span)),
+            label: d.label,
+            help: d.help,
         })
         .collect();
-    CheckedQuery { diagnostics }
+    let plan = match session {
+        Some(session) if is_ok => {
+            let (plan, diagnostic) = plan_query(session, text);
+            if let Some(mut diagnostic) = diagnostic {
+                diagnostic.span = diagnostic.span.map(|(s, e)| {
+                    file_span(quarry_kql::Span {
+                        start: s,
+                        end: e.max(s),
+                    })
+                });
+                diagnostics.push(diagnostic);
+            }
+            plan
+        }
+        _ => PlanStatus::Skipped,
+    };
+    CheckedQuery {
+        parsed: is_ok,
+        diagnostics,
+        plan,
+    }
+}
+
+/// Binds and plans a query that parses; the outcome and its diagnostic, whose span is still in
+/// the query text.
+fn plan_query(session: &Session, text: &str) -> (PlanStatus, Option<FileDiagnostic>) {
+    // A planner bug must not end the whole run either.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.plan_only(text)));
+    let error = match result {
+        Ok(Ok(())) => return (PlanStatus::Ok, None),
+        Ok(Err(error)) => error,
+        Err(_) => {
+            let message = "internal error: the planner panicked on this query".to_string();
+            let diagnostic = FileDiagnostic {
+                code: "quarry::planner-panic".to_string(),
+                severity: Severity::Error,
+                message: message.clone(),
+                span: Some((0, 0)),
+                label: None,
+                help: Some("please report this query as a bug".to_string()),
+            };
+            let code = diagnostic.code.clone();
+            return (PlanStatus::Error { code, message }, Some(diagnostic));
+        }
+    };
+    match error {
+        EngineError::NotSupported { feature, span } => unsupported(
+            feature.clone(),
+            format!("not supported yet: {feature}"),
+            span,
+        ),
+        EngineError::Bind {
+            message,
+            span,
+            help,
+        } => {
+            // Rule templates and parameters are filled in by whoever runs the rule: a query that
+            // uses them is not wrong, `check` just cannot plan it without values.
+            let feature = if message.starts_with("the template placeholder") {
+                Some("rule template placeholders")
+            } else if message.starts_with("query parameter") && message.ends_with("has no value") {
+                Some("query parameters without a value")
+            } else {
+                None
+            };
+            if let Some(feature) = feature {
+                let text = format!("not supported yet: {feature} ({message})");
+                return unsupported(feature.to_string(), text, span);
+            }
+            let code = bind_code(&message).to_string();
+            let diagnostic = FileDiagnostic {
+                code: code.clone(),
+                severity: Severity::Error,
+                message: message.clone(),
+                span: Some((span.start, span.end)),
+                label: None,
+                help,
+            };
+            (PlanStatus::Error { code, message }, Some(diagnostic))
+        }
+        other => {
+            let code = "quarry::plan-error".to_string();
+            let message = match &other {
+                // Nothing runs here: a DataFusion error is a planning failure.
+                EngineError::Execution(error) => format!("planning failed: {error}"),
+                _ => other.to_string(),
+            };
+            let diagnostic = FileDiagnostic {
+                code: code.clone(),
+                severity: Severity::Error,
+                message: message.clone(),
+                span: other.span().map(|s| (s.start, s.end)),
+                label: None,
+                help: None,
+            };
+            (PlanStatus::Error { code, message }, Some(diagnostic))
+        }
+    }
+}
+
+/// An unsupported feature at `span` of the query: a warning.
+fn unsupported(
+    feature: String,
+    message: String,
+    span: quarry_kql::Span,
+) -> (PlanStatus, Option<FileDiagnostic>) {
+    let diagnostic = FileDiagnostic {
+        code: "quarry::not-supported".to_string(),
+        severity: Severity::Warning,
+        message: message.clone(),
+        span: Some((span.start, span.end)),
+        label: Some("not supported yet".to_string()),
+        help: Some(
+            "this is valid KQL that Quarry cannot plan yet; it does not fail the check".to_string(),
+        ),
+    };
+    (
+        PlanStatus::Unsupported { feature, message },
+        Some(diagnostic),
+    )
+}
+
+/// The diagnostic code of a binding error, from its message.
+fn bind_code(message: &str) -> &'static str {
+    if message.starts_with("unknown table") {
+        "quarry::unknown-table"
+    } else if message.starts_with("unknown column") {
+        "quarry::unknown-column"
+    } else if message.starts_with("unknown function") {
+        "quarry::unknown-function"
+    } else {
+        "quarry::bind-error"
+    }
 }
 
 /// A YAML error as a diagnostic at its line and column.
@@ -299,12 +560,7 @@ fn char_floor(text: &str, offset: usize) -> usize {
 }
 
 /// Rendered diagnostics, then the summary line.
-fn write_text(
-    out: &mut impl Write,
-    files: &[CheckedFile],
-    parsed: usize,
-    total: usize,
-) -> io::Result<()> {
+fn write_text(out: &mut impl Write, files: &[CheckedFile], summary: &Summary) -> io::Result<()> {
     let renderer = Renderer::new(stdout_color());
     for file in files {
         if file.queries.iter().all(|q| q.diagnostics.is_empty()) {
@@ -317,6 +573,20 @@ fn write_text(
             writeln!(out)?;
         }
     }
+    let Summary {
+        total,
+        parsed,
+        planned,
+        unsupported,
+        plan_errors,
+        planning,
+    } = *summary;
+    if planning {
+        writeln!(
+            out,
+            "planned {planned} of {total} queries ({unsupported} not supported yet, {plan_errors} errors)"
+        )?;
+    }
     writeln!(out, "parsed {parsed} of {total} queries")
 }
 
@@ -326,6 +596,17 @@ struct JsonReport<'a> {
     files: Vec<JsonFile<'a>>,
     parsed: usize,
     total: usize,
+    planned: usize,
+    unsupported: usize,
+    plan_errors: usize,
+    unsupported_features: Vec<JsonFeature<'a>>,
+}
+
+/// How many queries use a feature Quarry cannot plan yet.
+#[derive(Serialize)]
+struct JsonFeature<'a> {
+    feature: &'a str,
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -338,6 +619,34 @@ struct JsonFile<'a> {
 struct JsonQuery<'a> {
     ok: bool,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    plan: JsonPlan<'a>,
+}
+
+/// How binding and planning went: `status` is `ok`, `unsupported`, `error` or `skipped`.
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    status: &'static str,
+    code: Option<&'a str>,
+    message: Option<&'a str>,
+    feature: Option<&'a str>,
+}
+
+fn json_plan(plan: &PlanStatus) -> JsonPlan<'_> {
+    let (code, message, feature) = match plan {
+        PlanStatus::Ok | PlanStatus::Skipped => (None, None, None),
+        PlanStatus::Unsupported { feature, message } => (
+            Some("quarry::not-supported"),
+            Some(message.as_str()),
+            Some(feature.as_str()),
+        ),
+        PlanStatus::Error { code, message } => (Some(code.as_str()), Some(message.as_str()), None),
+    };
+    JsonPlan {
+        status: plan.name(),
+        code,
+        message,
+        feature,
+    }
 }
 
 /// A diagnostic with 1-based line/column and byte offsets in the file (null when unknown).
@@ -357,16 +666,26 @@ struct JsonDiagnostic<'a> {
 }
 
 /// One JSON document on one line.
-fn write_json(
-    out: &mut impl Write,
-    files: &[CheckedFile],
-    parsed: usize,
-    total: usize,
-) -> io::Result<()> {
+fn write_json(out: &mut impl Write, files: &[CheckedFile], summary: &Summary) -> io::Result<()> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for query in files.iter().flat_map(|f| &f.queries) {
+        if let PlanStatus::Unsupported { feature, .. } = &query.plan {
+            *counts.entry(feature.as_str()).or_default() += 1;
+        }
+    }
+    let mut unsupported_features: Vec<JsonFeature> = counts
+        .into_iter()
+        .map(|(feature, count)| JsonFeature { feature, count })
+        .collect();
+    unsupported_features.sort_by(|a, b| b.count.cmp(&a.count).then(a.feature.cmp(b.feature)));
     let report = JsonReport {
         files: files.iter().map(json_file).collect(),
-        parsed,
-        total,
+        parsed: summary.parsed,
+        total: summary.total,
+        planned: summary.planned,
+        unsupported: summary.unsupported,
+        plan_errors: summary.plan_errors,
+        unsupported_features,
     };
     serde_json::to_writer(&mut *out, &report).map_err(io::Error::from)?;
     writeln!(out)
@@ -383,6 +702,7 @@ fn json_file(file: &CheckedFile) -> JsonFile<'_> {
                 .iter()
                 .map(|d| json_diagnostic(&file.source, d))
                 .collect(),
+            plan: json_plan(&q.plan),
         })
         .collect();
     JsonFile {

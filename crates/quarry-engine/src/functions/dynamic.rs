@@ -1032,6 +1032,88 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
     })())
 }
 
+// ---------------------------------------------------------------------------------------------
+// mv-expand support (used by planner/expand.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// The elements `mv-expand` makes of one value, as a list of `dynamic` texts: an array gives its
+/// elements, a property bag one single-key bag per property (or `[key, value]` pairs when the
+/// second argument is true), a null or any other value one element: itself. The third argument,
+/// when not null, caps the number of elements.
+fn mv_items_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
+    let bag_as_array = matches!(args.get(1), Some(ScalarValue::Boolean(Some(true))));
+    let limit = args
+        .get(2)
+        .and_then(scalar_i64)
+        .map(|n| n.max(0) as usize)
+        .unwrap_or(usize::MAX);
+    let items: Vec<Option<Value>> = match arg_json(args, 0) {
+        None => vec![None],
+        Some(Value::Array(items)) => items.into_iter().map(Some).collect(),
+        Some(Value::Object(map)) => map
+            .into_iter()
+            .map(|(key, value)| {
+                Some(if bag_as_array {
+                    Value::Array(vec![Value::String(key), value])
+                } else {
+                    let mut single = Map::new();
+                    single.insert(key, value);
+                    Value::Object(single)
+                })
+            })
+            .collect(),
+        Some(other) => vec![Some(other)],
+    };
+    let scalars: Vec<ScalarValue> = items.into_iter().take(limit).map(json_scalar).collect();
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &scalars,
+        &DataType::LargeUtf8,
+    )))
+}
+
+/// `0..n` as a list of longs, `n` the longest of the argument lists.
+fn mv_index_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
+    let longest = args
+        .iter()
+        .map(|arg| match arg {
+            ScalarValue::List(list) if !list.is_null(0) => list.value(0).len(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    let scalars: Vec<ScalarValue> = (0..longest as i64)
+        .map(|i| ScalarValue::Int64(Some(i)))
+        .collect();
+    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
+        &scalars,
+        &DataType::Int64,
+    )))
+}
+
+/// The `List<LargeUtf8>` of the elements `mv-expand` makes of `value` (see [`mv_items_row`]).
+pub(crate) fn mv_expand_items(value: Expr, bag_as_array: bool, limit: Option<i64>) -> Expr {
+    row_call(
+        "mv_items",
+        DataType::new_list(DataType::LargeUtf8, true),
+        mv_items_row,
+        vec![
+            value,
+            Expr::Literal(ScalarValue::Boolean(Some(bag_as_array)), None),
+            Expr::Literal(ScalarValue::Int64(limit), None),
+        ],
+    )
+}
+
+/// The `List<Int64>` `0..n` for `with_itemindex`, `n` the longest of `lists`.
+pub(crate) fn mv_expand_index(lists: Vec<Expr>) -> Expr {
+    row_call(
+        "mv_index",
+        DataType::new_list(DataType::Int64, true),
+        mv_index_row,
+        lists,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

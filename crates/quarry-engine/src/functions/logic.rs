@@ -88,7 +88,15 @@ fn dynamic_type_name(text: Option<&str>) -> &'static str {
 
 fn k_gettype_dynamic(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
     let col = &batch.cols[0];
-    let array = col.array.as_string::<i64>();
+    // The planner may hand over a value that is not yet JSON text (a null literal, say).
+    let converted;
+    let array = match col.array.as_string_opt::<i64>() {
+        Some(array) => array,
+        None => {
+            converted = datafusion::arrow::compute::cast(&col.array, &DataType::LargeUtf8)?;
+            converted.as_string::<i64>()
+        }
+    };
     let mut out = StringBuilder::with_capacity(batch.rows, batch.rows * 6);
     for i in 0..batch.rows {
         let k = col.index(i);

@@ -4,12 +4,17 @@
 //! its functions, and otherwise the DataFusion expression computing the call (a built-in
 //! DataFusion function where its semantics are exactly KQL's, a Quarry UDF otherwise).
 
+pub(crate) mod collected;
 mod conversions;
 mod datetime;
 pub(crate) mod dynamic;
+mod geo;
 mod logic;
 mod math;
+mod misc;
+mod network;
 pub(crate) mod strings;
+mod timeseries;
 
 use crate::error::{EngineError, Result};
 use datafusion::arrow::datatypes::DataType;
@@ -50,6 +55,10 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (datetime::plan, datetime::NAMES),
     (math::plan, math::NAMES),
     (dynamic::plan, dynamic::NAMES),
+    (network::plan, network::NAMES),
+    (misc::plan, misc::NAMES),
+    (geo::plan, geo::NAMES),
+    (timeseries::plan, timeseries::NAMES),
 ];
 
 /// Every scalar function name the library knows, for "did you mean" suggestions and the

@@ -4,11 +4,17 @@
 //! [`Relation`]s (a plan plus whether KQL fixes its row order) and scalar expressions into
 //! DataFusion `Expr`s against the schema of the relation they apply to.
 
+mod expand;
 mod join;
 mod operators;
+mod parse;
 mod scalar;
+mod scan;
+mod series;
 mod sources;
 mod summarize;
+mod top_nested;
+mod window;
 
 use crate::error::{EngineError, Result};
 use crate::output::RenderRequest;
@@ -76,6 +82,9 @@ pub(crate) struct Planner<'s> {
     scopes: Vec<HashMap<String, Binding>>,
     render: Option<RenderRequest>,
     alias_counter: usize,
+    /// The schema of the rows a scalar user-function call is evaluated over, while its
+    /// arguments are planned.
+    row_schema: Option<DFSchema>,
 }
 
 /// A column reference by exact (case-sensitive) name; never `col()`, which lower-cases.
@@ -125,6 +134,7 @@ impl<'s> Planner<'s> {
             scopes: vec![HashMap::new()],
             render: None,
             alias_counter: 0,
+            row_schema: None,
         }
     }
 
@@ -461,10 +471,14 @@ impl<'s> Planner<'s> {
             });
             let arg = named.or_else(|| positional.next());
             let binding = match (arg, &parameter.default) {
-                (Some(arg), _) => match self.plan_value(&arg.value)? {
-                    Bound::Tabular(relation) => Binding::Tabular(relation),
-                    Bound::Scalar(expr) => Binding::Scalar(expr),
-                },
+                (Some(arg), _) if self.is_tabular(&arg.value) => {
+                    Binding::Tabular(self.plan_tabular(&arg.value)?)
+                }
+                // A scalar argument may refer to the caller's columns (`f(x)` inside `extend`).
+                (Some(arg), _) => Binding::Scalar(match self.row_schema.clone() {
+                    Some(schema) => self.plan_scalar(&arg.value, &schema)?,
+                    None => self.plan_constant(&arg.value)?,
+                }),
                 (None, Some(default)) => Binding::Scalar(self.plan_constant(default)?),
                 (None, None) => {
                     return Err(EngineError::bind(

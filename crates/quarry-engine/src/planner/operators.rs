@@ -250,6 +250,16 @@ impl Planner<'_> {
                     ordered: true,
                 })
             }
+            OperatorKind::Partition { by, body, .. } => self.partition(input, by, body, span),
+            OperatorKind::MvExpand { .. }
+            | OperatorKind::MvApply { .. }
+            | OperatorKind::Evaluate { .. } => self.apply_expand_operator(input, operator),
+            OperatorKind::Parse { .. }
+            | OperatorKind::ParseKv { .. }
+            | OperatorKind::Search { .. } => self.apply_parse_operator(input, operator),
+            OperatorKind::MakeSeries { .. }
+            | OperatorKind::TopNested { .. }
+            | OperatorKind::Scan { .. } => self.apply_series_operator(input, operator),
             other => Err(EngineError::unsupported(
                 format!("operator {}", operator_name(other)),
                 span,
@@ -324,6 +334,10 @@ impl Planner<'_> {
             if !replaced {
                 exprs.push(value.alias(&name));
             }
+            if super::window::has_window(&exprs) {
+                relation = self.project_windowed(relation, exprs)?;
+                continue;
+            }
             let plan = relation.builder().project(exprs)?.build()?;
             relation = Relation {
                 plan,
@@ -361,6 +375,9 @@ impl Planner<'_> {
                 exprs.push(value.alias(&name));
                 names.push(name);
             }
+        }
+        if super::window::has_window(&exprs) {
+            return self.project_windowed(input, exprs);
         }
         let plan = input.builder().project(exprs)?.build()?;
         Ok(Relation {

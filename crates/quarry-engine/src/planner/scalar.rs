@@ -7,8 +7,9 @@ use crate::types::{arrow_type, KustoType, DECIMAL_PRECISION, DECIMAL_SCALE};
 use crate::values;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::functions::expr_fn::{coalesce, nullif};
 use datafusion::logical_expr::expr_fn::{in_subquery, scalar_subquery};
-use datafusion::logical_expr::{binary_expr, lit, not, Expr, ExprSchemable, Operator};
+use datafusion::logical_expr::{binary_expr, cast, lit, not, Expr, ExprSchemable, Operator};
 use quarry_kql::ast::{
     Arg, BinaryOp, DynamicValue, Expr as KqlExpr, ExprKind, ListOp, Literal, UnaryOp,
 };
@@ -310,9 +311,19 @@ impl Planner<'_> {
             ExprKind::Unary { op, operand } => {
                 let operand = self.plan_scalar(operand, schema)?;
                 match op {
-                    UnaryOp::Negate => Expr::Negative(Box::new(operand)),
+                    UnaryOp::Negate => match self.type_of(&operand, schema) {
+                        // DataFusion cannot negate a duration: negate its nanoseconds.
+                        Some(DataType::Duration(unit)) => cast(
+                            Expr::Negative(Box::new(cast(operand, DataType::Int64))),
+                            DataType::Duration(unit),
+                        ),
+                        _ => Expr::Negative(Box::new(operand)),
+                    },
                     UnaryOp::Plus => operand,
                 }
+            }
+            ExprKind::Binary { op, left, right } if matches!(left.kind, ExprKind::Star) => {
+                self.plan_any_column(*op, right, schema, span)?
             }
             ExprKind::Binary { op, left, right } => {
                 let l = self.plan_scalar(left, schema)?;
@@ -430,10 +441,18 @@ impl Planner<'_> {
 
     fn plan_binary(&mut self, op: BinaryOp, l: Expr, r: Expr, schema: &DFSchema) -> Result<Expr> {
         let arithmetic = |operator| binary_expr(l.clone(), operator, r.clone());
+        // An equality with a null operand is false in KQL, not null; ordering comparisons stay
+        // null, so that `not(x > 0)` still drops a null `x`.
+        let compare = |operator| {
+            coalesce(vec![
+                binary_expr(l.clone(), operator, r.clone()),
+                lit(false),
+            ])
+        };
         Ok(match op {
             BinaryOp::Or => l.or(r),
             BinaryOp::And => l.and(r),
-            BinaryOp::Eq => binary_expr(l, Operator::Eq, r),
+            BinaryOp::Eq => compare(Operator::Eq),
             // KQL keeps rows where the left side is null: `x != 5` is true for a null x.
             BinaryOp::NotEq => binary_expr(l, Operator::IsDistinctFrom, r),
             BinaryOp::Lt => binary_expr(l, Operator::Lt, r),
@@ -448,25 +467,98 @@ impl Planner<'_> {
                 negated,
             } => strings::string_predicate(predicate, case_sensitive, negated, l, r),
             BinaryOp::MatchesRegex => datafusion::functions::expr_fn::regexp_like(l, r, None),
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod
+                if is_int32_arithmetic(&self.type_of(&l, schema), &self.type_of(&r, schema)) =>
+            {
+                // KQL computes int arithmetic in long.
+                let l = cast(l, DataType::Int64);
+                let r = cast(r, DataType::Int64);
+                return self.plan_binary(op, l, r, schema);
+            }
             BinaryOp::Add => arithmetic(Operator::Plus),
             BinaryOp::Sub => arithmetic(Operator::Minus),
-            BinaryOp::Mul => arithmetic(Operator::Multiply),
-            BinaryOp::Div => {
+            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
                 let (lt, rt) = (self.type_of(&l, schema), self.type_of(&r, schema));
-                match (lt, rt) {
-                    // timespan / timespan is a real ratio.
-                    (Some(DataType::Duration(_)), Some(DataType::Duration(_))) => binary_expr(
-                        l.cast_to(&DataType::Int64, schema)?
-                            .cast_to(&DataType::Float64, schema)?,
-                        Operator::Divide,
-                        r.cast_to(&DataType::Int64, schema)?
-                            .cast_to(&DataType::Float64, schema)?,
-                    ),
-                    _ => arithmetic(Operator::Divide),
-                }
+                let operator = match op {
+                    BinaryOp::Mul => Operator::Multiply,
+                    BinaryOp::Div => Operator::Divide,
+                    _ => Operator::Modulo,
+                };
+                timespan_arithmetic(operator, &l, lt.as_ref(), &r, rt.as_ref()).unwrap_or_else(
+                    || match (operator, rt.as_ref()) {
+                        // Integer division or modulo by zero is null in KQL, not an error.
+                        (Operator::Divide, Some(t))
+                            if t.is_integer() && lt.as_ref().is_some_and(DataType::is_integer) =>
+                        {
+                            binary_expr(l.clone(), operator, nullif(r.clone(), lit(0)))
+                        }
+                        // KQL's `%` is never negative: the remainder is taken into [0, |r|).
+                        (Operator::Modulo, Some(t)) if t.is_numeric() => {
+                            let divisor = if t.is_integer() {
+                                nullif(datafusion::functions::expr_fn::abs(r.clone()), lit(0))
+                            } else {
+                                datafusion::functions::expr_fn::abs(r.clone())
+                            };
+                            let remainder =
+                                binary_expr(l.clone(), Operator::Modulo, divisor.clone());
+                            binary_expr(
+                                binary_expr(remainder, Operator::Plus, divisor.clone()),
+                                Operator::Modulo,
+                                divisor,
+                            )
+                        }
+                        _ => binary_expr(l.clone(), operator, r.clone()),
+                    },
+                )
             }
-            BinaryOp::Mod => arithmetic(Operator::Modulo),
         })
+    }
+
+    /// `* has "x"` and the other string operators over every column: true when any string or
+    /// dynamic column matches (or, for a negated operator, when none does).
+    fn plan_any_column(
+        &mut self,
+        op: BinaryOp,
+        right: &KqlExpr,
+        schema: &DFSchema,
+        span: Span,
+    ) -> Result<Expr> {
+        let BinaryOp::String {
+            predicate,
+            case_sensitive,
+            negated,
+        } = op
+        else {
+            return Err(EngineError::bind(
+                "`*` can only be tested with a string operator such as `has`",
+                span,
+            ));
+        };
+        let needle = self.plan_scalar(right, schema)?;
+        let tests: Vec<Expr> = schema
+            .fields()
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+                )
+            })
+            .map(|f| {
+                strings::string_predicate(
+                    predicate,
+                    case_sensitive,
+                    false,
+                    column(f.name()),
+                    needle.clone(),
+                )
+            })
+            .collect();
+        let any = tests
+            .into_iter()
+            .reduce(Expr::or)
+            .unwrap_or_else(|| lit(false));
+        Ok(if negated { not(any) } else { any })
     }
 
     pub(super) fn type_of(&self, expr: &Expr, schema: &DFSchema) -> Option<DataType> {
@@ -548,6 +640,9 @@ impl Planner<'_> {
             return Err(EngineError::unsupported("calls of this form", span));
         };
         let name = name.name.as_str();
+        if let Some(window) = self.plan_window_call(name, args, schema, span) {
+            return window;
+        }
         match name {
             "toscalar" => {
                 let [arg] = args else {
@@ -597,7 +692,10 @@ impl Planner<'_> {
             _ => {}
         }
         if let Some(Binding::Function(def)) = self.lookup(name).cloned() {
-            return match self.call_function(name, &def, args, span, None)? {
+            let saved = self.row_schema.replace(schema.clone());
+            let called = self.call_function(name, &def, args, span, None);
+            self.row_schema = saved;
+            return match called? {
                 Bound::Scalar(expr) => Ok(expr),
                 Bound::Tabular(_) => Err(EngineError::bind(
                     format!("`{name}()` returns a table, not a value"),
@@ -642,6 +740,62 @@ impl Planner<'_> {
             }
             other => other,
         })
+    }
+}
+
+/// True when integer arithmetic involves an `int`, which KQL widens to `long`.
+fn is_int32_arithmetic(l: &Option<DataType>, r: &Option<DataType>) -> bool {
+    let integer = |t: &Option<DataType>| t.as_ref().is_some_and(|t| t.is_integer());
+    let int32 = |t: &Option<DataType>| {
+        matches!(t, Some(DataType::Int32 | DataType::Int16 | DataType::Int8))
+    };
+    integer(l) && integer(r) && (int32(l) || int32(r))
+}
+
+/// `timespan * number`, `number * timespan`, `timespan / number` and `timespan / timespan`,
+/// computed on nanoseconds since DataFusion has no such arithmetic on durations.
+fn timespan_arithmetic(
+    operator: Operator,
+    l: &Expr,
+    lt: Option<&DataType>,
+    r: &Expr,
+    rt: Option<&DataType>,
+) -> Option<Expr> {
+    let duration = |t: Option<&DataType>| matches!(t, Some(DataType::Duration(_)));
+    let number = |t: Option<&DataType>| t.is_some_and(|t| t.is_numeric());
+    let nanos = |e: &Expr| cast(cast(e.clone(), DataType::Int64), DataType::Float64);
+    let real = |e: &Expr| cast(e.clone(), DataType::Float64);
+    let to_duration = |e: Expr| {
+        cast(
+            cast(
+                datafusion::functions::expr_fn::round(vec![e]),
+                DataType::Int64,
+            ),
+            DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond),
+        )
+    };
+    match operator {
+        Operator::Multiply if duration(lt) && number(rt) => Some(to_duration(binary_expr(
+            nanos(l),
+            Operator::Multiply,
+            real(r),
+        ))),
+        Operator::Multiply if number(lt) && duration(rt) => Some(to_duration(binary_expr(
+            real(l),
+            Operator::Multiply,
+            nanos(r),
+        ))),
+        Operator::Divide if duration(lt) && duration(rt) => Some(binary_expr(
+            nanos(l),
+            Operator::Divide,
+            nullif(nanos(r), lit(0.0)),
+        )),
+        Operator::Divide if duration(lt) && number(rt) => Some(to_duration(binary_expr(
+            nanos(l),
+            Operator::Divide,
+            nullif(real(r), lit(0.0)),
+        ))),
+        _ => None,
     }
 }
 

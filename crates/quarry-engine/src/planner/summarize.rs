@@ -4,13 +4,16 @@
 use super::scalar::derived_name;
 use super::{column, Planner, Relation};
 use crate::error::{EngineError, Result};
-use crate::functions::dynamic;
+use crate::functions::{collected, dynamic};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
+use datafusion::common::ScalarValue;
+use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::{
     array_agg, avg, count, count_distinct, first_value, max, min, stddev, stddev_pop, sum, var_pop,
     var_sample,
 };
+use datafusion::functions_aggregate::expr_fn::{bit_and, bit_or, bit_xor, covar_pop, covar_samp};
 use datafusion::logical_expr::{cast, lit, Expr, ExprFunctionExt};
 use quarry_kql::ast::{Arg, ColumnExpr, Expr as KqlExpr, ExprKind};
 use quarry_kql::Span;
@@ -43,6 +46,24 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "stdevp",
     "variance",
     "variancep",
+    "stdevif",
+    "stdevpif",
+    "varianceif",
+    "variancepif",
+    "make_list_with_nulls",
+    "take_anyif",
+    "anyif",
+    "percentile",
+    "percentiles",
+    "make_bag",
+    "make_bag_if",
+    "covariance",
+    "covariancep",
+    "covarianceif",
+    "covariancepif",
+    "binary_all_and",
+    "binary_all_or",
+    "binary_all_xor",
 ];
 
 /// True for the name of an aggregate function.
@@ -53,6 +74,14 @@ pub(crate) fn is_aggregate(name: &str) -> bool {
 /// What to do with an aggregate's raw result to give it its KQL type.
 enum Finish {
     Keep,
+    /// `sum` and the other additive aggregates give 0 over no values, not null.
+    ZeroIfNull,
+    /// `avg` over no values is NaN.
+    NanIfNull,
+    /// A sorted list reduced to its nearest-rank percentile.
+    Percentile(f64, DataType),
+    /// A list of property bags merged into one.
+    MergeBags,
     /// Lists become `dynamic` JSON arrays.
     Dynamic,
     /// DataFusion's unsigned or other integer counts become `long`.
@@ -82,7 +111,7 @@ impl Planner<'_> {
             let name = Self::column_name(key, &mut unnamed)?;
             let expr = self.plan_scalar(&key.expr, &schema)?;
             group_exprs.push(expr.alias(&name));
-            output.push(column(&name));
+            output.push((column(&name), name.clone()));
             key_names.push(name);
         }
         let mut hidden: Vec<Hidden> = Vec::new();
@@ -120,8 +149,22 @@ impl Planner<'_> {
                 }
             };
             let value = self.plan_aggregate_expr(&aggregate.expr, &schema, &mut hidden)?;
-            output.push(value.alias(name));
+            output.push((value, name));
         }
+        // Kusto makes clashing names unique with a counter: `countif_`, `countif_1`, `v`, `v1`.
+        let mut used: Vec<String> = Vec::new();
+        let output: Vec<Expr> = output
+            .into_iter()
+            .map(|(expr, name)| {
+                let unique = unique_name(&name, &used);
+                used.push(unique.clone());
+                if unique == name && matches!(&expr, Expr::Column(c) if c.name == name) {
+                    expr
+                } else {
+                    expr.alias(unique)
+                }
+            })
+            .collect();
         let aggregate_exprs: Vec<Expr> = hidden
             .iter()
             .map(|h| h.expr.clone().alias(&h.alias))
@@ -156,7 +199,18 @@ impl Planner<'_> {
                         let reference = column(&alias);
                         return Ok(match finish {
                             Finish::Keep => reference,
-                            Finish::Dynamic => dynamic::to_dynamic(reference),
+                            Finish::Dynamic => coalesce(vec![
+                                dynamic::to_dynamic(reference),
+                                lit(ScalarValue::LargeUtf8(Some("[]".to_string()))),
+                            ]),
+                            Finish::ZeroIfNull => coalesce(vec![reference, lit(0i64)]),
+                            Finish::NanIfNull => {
+                                coalesce(vec![cast(reference, DataType::Float64), lit(f64::NAN)])
+                            }
+                            Finish::Percentile(percent, element) => {
+                                collected::nearest_rank(reference, percent, element)
+                            }
+                            Finish::MergeBags => collected::merge_bags(reference),
                             Finish::Long => cast(reference, DataType::Int64),
                         });
                     }
@@ -231,6 +285,15 @@ impl Planner<'_> {
         }
     }
 
+    /// A constant number such as a percentile's `50`.
+    fn constant_real(&mut self, expr: &KqlExpr) -> Result<f64> {
+        let planned = self.plan_constant(expr)?;
+        match super::sources::constant_value(&planned).map(|v| v.cast_to(&DataType::Float64)) {
+            Some(Ok(ScalarValue::Float64(Some(value)))) => Ok(value),
+            _ => Err(EngineError::bind("expected a constant number", expr.span)),
+        }
+    }
+
     /// Runs `plan` with `substitutions` bound as scalar names, so that already planned
     /// expressions can be combined through the ordinary scalar planner.
     fn with_substitutions(
@@ -280,10 +343,70 @@ impl Planner<'_> {
         let first = || planned[0].clone();
         let predicate = |i: usize| planned[i].clone();
         Ok(match name {
+            // `count(x)` counts rows, nulls included, as Kusto does.
             "count" => {
                 arity(0, 1)?;
-                let counted = if planned.is_empty() { lit(1) } else { first() };
-                (count(counted), Finish::Keep)
+                (count(lit(1)), Finish::Keep)
+            }
+            "percentile" | "percentiles" => {
+                arity(2, 2)?;
+                let percent = self.constant_real(&args[1].value)?;
+                let element = self
+                    .type_of(&planned[0], schema)
+                    .unwrap_or(DataType::Float64);
+                let value = first();
+                let sorted = array_agg(value.clone())
+                    .order_by(vec![value.clone().sort(true, false)])
+                    .filter(value.is_not_null())
+                    .build()?;
+                (sorted, Finish::Percentile(percent, element))
+            }
+            "covariance" | "covariancep" => {
+                arity(2, 2)?;
+                let (x, y) = (
+                    cast(first(), DataType::Float64),
+                    cast(predicate(1), DataType::Float64),
+                );
+                let aggregate = if name == "covariance" {
+                    covar_samp(x, y)
+                } else {
+                    covar_pop(x, y)
+                };
+                (aggregate, Finish::ZeroIfNull)
+            }
+            "covarianceif" | "covariancepif" => {
+                arity(3, 3)?;
+                let (x, y) = (
+                    cast(first(), DataType::Float64),
+                    cast(predicate(1), DataType::Float64),
+                );
+                let aggregate = if name == "covarianceif" {
+                    covar_samp(x, y)
+                } else {
+                    covar_pop(x, y)
+                };
+                (aggregate.filter(predicate(2)).build()?, Finish::ZeroIfNull)
+            }
+            "binary_all_and" | "binary_all_or" | "binary_all_xor" => {
+                arity(1, 1)?;
+                let aggregate = match name {
+                    "binary_all_and" => bit_and(first()),
+                    "binary_all_or" => bit_or(first()),
+                    _ => bit_xor(first()),
+                };
+                (aggregate, Finish::Keep)
+            }
+            "make_bag" | "make_bag_if" => {
+                arity(1, 3)?;
+                let value = first();
+                let mut condition = value.clone().is_not_null();
+                if name == "make_bag_if" && planned.len() >= 2 {
+                    condition = condition.and(predicate(1));
+                }
+                (
+                    array_agg(value).filter(condition).build()?,
+                    Finish::MergeBags,
+                )
             }
             "countif" => {
                 arity(1, 1)?;
@@ -291,19 +414,25 @@ impl Planner<'_> {
             }
             "sum" => {
                 arity(1, 1)?;
-                (sum(first()), Finish::Keep)
+                (sum(first()), Finish::ZeroIfNull)
             }
             "sumif" => {
                 arity(2, 2)?;
-                (sum(first()).filter(predicate(1)).build()?, Finish::Keep)
+                (
+                    sum(first()).filter(predicate(1)).build()?,
+                    Finish::ZeroIfNull,
+                )
             }
             "avg" => {
                 arity(1, 1)?;
-                (avg(first()), Finish::Keep)
+                (avg(first()), Finish::NanIfNull)
             }
             "avgif" => {
                 arity(2, 2)?;
-                (avg(first()).filter(predicate(1)).build()?, Finish::Keep)
+                (
+                    avg(first()).filter(predicate(1)).build()?,
+                    Finish::NanIfNull,
+                )
             }
             "min" => {
                 arity(1, 1)?;
@@ -380,19 +509,60 @@ impl Planner<'_> {
             }
             "stdev" => {
                 arity(1, 1)?;
-                (stddev(first()), Finish::Keep)
+                (stddev(first()), Finish::ZeroIfNull)
             }
             "stdevp" => {
                 arity(1, 1)?;
-                (stddev_pop(first()), Finish::Keep)
+                (stddev_pop(first()), Finish::ZeroIfNull)
             }
             "variance" => {
                 arity(1, 1)?;
-                (var_sample(first()), Finish::Keep)
+                (var_sample(first()), Finish::ZeroIfNull)
             }
             "variancep" => {
                 arity(1, 1)?;
-                (var_pop(first()), Finish::Keep)
+                (var_pop(first()), Finish::ZeroIfNull)
+            }
+            "stdevif" => {
+                arity(2, 2)?;
+                (
+                    stddev(first()).filter(predicate(1)).build()?,
+                    Finish::ZeroIfNull,
+                )
+            }
+            "stdevpif" => {
+                arity(2, 2)?;
+                (
+                    stddev_pop(first()).filter(predicate(1)).build()?,
+                    Finish::ZeroIfNull,
+                )
+            }
+            "varianceif" => {
+                arity(2, 2)?;
+                (
+                    var_sample(first()).filter(predicate(1)).build()?,
+                    Finish::ZeroIfNull,
+                )
+            }
+            "variancepif" => {
+                arity(2, 2)?;
+                (
+                    var_pop(first()).filter(predicate(1)).build()?,
+                    Finish::ZeroIfNull,
+                )
+            }
+            "make_list_with_nulls" => {
+                arity(1, 2)?;
+                (array_agg(first()), Finish::Dynamic)
+            }
+            "take_anyif" | "anyif" => {
+                arity(2, 2)?;
+                (
+                    first_value(first(), Vec::new())
+                        .filter(predicate(1))
+                        .build()?,
+                    Finish::Keep,
+                )
             }
             _ => {
                 return Err(EngineError::unsupported(
@@ -413,7 +583,7 @@ impl Planner<'_> {
         schema: &DFSchema,
         key_names: &[String],
         hidden: &mut Vec<Hidden>,
-        output: &mut Vec<Expr>,
+        output: &mut Vec<(Expr, String)>,
     ) -> Result<()> {
         let Some((by, rest)) = args.split_first() else {
             return Err(EngineError::bind(
@@ -442,7 +612,7 @@ impl Planner<'_> {
             expr: extreme,
             alias: alias.clone(),
         });
-        output.push(column(&alias).alias(&by_name));
+        output.push((column(&alias), by_name.clone()));
         let order = vec![by_expr.sort(!maximum, false)];
         let mut columns: Vec<(String, Expr)> = Vec::new();
         for arg in rest {
@@ -471,10 +641,21 @@ impl Planner<'_> {
                 expr: first_value(expr, order.clone()),
                 alias: alias.clone(),
             });
-            output.push(column(&alias).alias(name));
+            output.push((column(&alias), name));
         }
         Ok(())
     }
+}
+
+/// `name`, or `name1`, `name2`, … if it is taken.
+pub(super) fn unique_name(name: &str, used: &[String]) -> String {
+    if !used.iter().any(|u| u == name) {
+        return name.to_string();
+    }
+    (1..)
+        .map(|n| format!("{name}{n}"))
+        .find(|candidate| !used.contains(candidate))
+        .unwrap_or_else(|| name.to_string())
 }
 
 /// Kusto's default name for an unnamed aggregate column: `count_`, `sum_x`, `set_x`, `dcount_x`, …
@@ -491,10 +672,25 @@ fn default_aggregate_name(expr: &KqlExpr) -> Option<String> {
         .unwrap_or_default();
     let prefix = match name.name.as_str() {
         "count" => return Some("count_".to_string()),
-        "countif" => return Some("countif_".to_string()),
+        "countif" => "countif",
         "make_set" | "makeset" | "make_set_if" => "set",
-        "make_list" | "makelist" | "make_list_if" => "list",
+        "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list",
         "take_any" | "any" => "any",
+        "make_bag" | "make_bag_if" => "bag",
+        "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+            let second = args
+                .get(1)
+                .and_then(|a| derived_name(&a.value))
+                .unwrap_or_default();
+            return Some(format!("{}_{argument}_{second}", name.name));
+        }
+        "percentile" | "percentiles" => {
+            let percent = args
+                .get(1)
+                .map(|a| quarry_kql::printer::print_expr(&a.value).replace('.', "_"))
+                .unwrap_or_default();
+            return Some(format!("percentile_{argument}_{percent}"));
+        }
         other if is_aggregate(other) => other,
         _ => return None,
     };

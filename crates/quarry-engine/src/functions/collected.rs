@@ -1,0 +1,142 @@
+//! Finishing steps for aggregates computed as a collected list (`array_agg`): the
+//! nearest-rank percentile and merging property bags (`make_bag`).
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, LargeStringBuilder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{exec_err, Result as DfResult, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use std::sync::Arc;
+
+/// `percentile(x, p)` over a sorted list: the nearest-rank value (rank `ceil(p/100 · n)`), as
+/// Kusto computes percentiles on small inputs.
+pub(crate) fn nearest_rank(sorted_list: Expr, percent: f64, element: DataType) -> Expr {
+    ScalarUDF::new_from_impl(NearestRank {
+        percent: OrderedF64(percent),
+        element,
+        signature: Signature::any(1, Volatility::Immutable),
+    })
+    .call(vec![sorted_list])
+}
+
+/// `make_bag(d)` over a list of JSON objects: one object with every key (the first value of a
+/// key wins, as Kusto keeps the first).
+pub(crate) fn merge_bags(list: Expr) -> Expr {
+    ScalarUDF::new_from_impl(MergeBags {
+        signature: Signature::any(1, Volatility::Immutable),
+    })
+    .call(vec![list])
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NearestRank {
+    percent: OrderedF64,
+    element: DataType,
+    signature: Signature,
+}
+
+/// An f64 compared by its bits, so that the UDF can derive `Eq` and `Hash`.
+#[derive(Debug, Clone, Copy)]
+struct OrderedF64(f64);
+
+impl PartialEq for OrderedF64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+impl Eq for OrderedF64 {}
+impl std::hash::Hash for OrderedF64 {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state)
+    }
+}
+
+impl ScalarUDFImpl for NearestRank {
+    fn name(&self) -> &str {
+        "kql_percentile_nearest_rank"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
+        Ok(self.element.clone())
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let lists = &arrays[0];
+        let mut values = Vec::with_capacity(lists.len());
+        for row in 0..lists.len() {
+            let Some(items) = list_items(lists, row)? else {
+                values.push(ScalarValue::try_from(&self.element)?);
+                continue;
+            };
+            let present: Vec<usize> = (0..items.len()).filter(|i| items.is_valid(*i)).collect();
+            if present.is_empty() {
+                values.push(ScalarValue::try_from(&self.element)?);
+                continue;
+            }
+            let n = present.len() as f64;
+            let rank = ((self.percent.0 / 100.0) * n).ceil().max(1.0) as usize;
+            let index = present[rank.min(present.len()) - 1];
+            values.push(ScalarValue::try_from_array(&items, index)?.cast_to(&self.element)?);
+        }
+        Ok(ColumnarValue::Array(ScalarValue::iter_to_array(values)?))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct MergeBags {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for MergeBags {
+    fn name(&self) -> &str {
+        "kql_merge_bags"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::LargeUtf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let lists = &arrays[0];
+        let mut out = LargeStringBuilder::new();
+        for row in 0..lists.len() {
+            let mut merged = serde_json::Map::new();
+            if let Some(items) = list_items(lists, row)? {
+                for i in 0..items.len() {
+                    if !items.is_valid(i) {
+                        continue;
+                    }
+                    let text = match items.data_type() {
+                        DataType::LargeUtf8 => items.as_string::<i64>().value(i).to_string(),
+                        DataType::Utf8 => items.as_string::<i32>().value(i).to_string(),
+                        _ => continue,
+                    };
+                    if let Ok(serde_json::Value::Object(bag)) = serde_json::from_str(&text) {
+                        for (key, value) in bag {
+                            merged.entry(key).or_insert(value);
+                        }
+                    }
+                }
+            }
+            out.append_value(serde_json::Value::Object(merged).to_string());
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// The items of list row `row`, or `None` for a null list.
+fn list_items(lists: &ArrayRef, row: usize) -> DfResult<Option<ArrayRef>> {
+    if lists.is_null(row) {
+        return Ok(None);
+    }
+    match lists.data_type() {
+        DataType::List(_) => Ok(Some(lists.as_list::<i32>().value(row))),
+        DataType::LargeList(_) => Ok(Some(lists.as_list::<i64>().value(row))),
+        other => exec_err!("expected a list, found {other}"),
+    }
+}
