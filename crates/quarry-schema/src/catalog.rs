@@ -215,6 +215,7 @@ impl Catalog {
                 };
                 columns.push(Column::new(column.name, ty));
             }
+            add_standard_columns(&mut columns);
             let schema = TableSchema::new(name.clone(), columns, table.source, false)?;
             tables.insert(name, schema);
         }
@@ -294,6 +295,31 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
         std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
+}
+
+/// Columns that every Log Analytics table has even where a schema file leaves them out
+/// (Azure Monitor's "standard columns": `TenantId`, `Type`, `_ResourceId`, `_ItemId`,
+/// `_SubscriptionId`, `_IsBillable`, `_BilledSize`). Only tables with `TimeGenerated` are Log
+/// Analytics tables; Defender-only tables keep their own columns.
+const STANDARD_COLUMNS: &[(&str, KustoType)] = &[
+    ("TenantId", KustoType::String),
+    ("Type", KustoType::String),
+    ("_ResourceId", KustoType::String),
+    ("_ItemId", KustoType::String),
+    ("_SubscriptionId", KustoType::String),
+    ("_IsBillable", KustoType::String),
+    ("_BilledSize", KustoType::Real),
+];
+
+fn add_standard_columns(columns: &mut Vec<Column>) {
+    if !columns.iter().any(|c| c.name == "TimeGenerated") {
+        return;
+    }
+    for (name, ty) in STANDARD_COLUMNS {
+        if !columns.iter().any(|c| c.name == *name) {
+            columns.push(Column::new((*name).to_string(), *ty));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -935,6 +935,7 @@ pub(super) const NAMES: &[&str] = &[
     "bag_pack",
     "pack_array",
     "array_length",
+    "arraylength",
     "array_concat",
     "array_slice",
     "array_index_of",
@@ -970,7 +971,7 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
     let (min, max, ret, f): (usize, usize, DataType, RowFn) = match name {
         "pack" | "bag_pack" => (0, MANY, LargeUtf8, pack_row),
         "pack_array" => (0, MANY, LargeUtf8, pack_array_row),
-        "array_length" => (1, 1, Int64, array_length_row),
+        "array_length" | "arraylength" => (1, 1, Int64, array_length_row),
         "array_concat" => (1, MANY, LargeUtf8, array_concat_row),
         "array_slice" => (3, 3, LargeUtf8, array_slice_row),
         "array_index_of" => (2, 5, Int64, array_index_of_row),

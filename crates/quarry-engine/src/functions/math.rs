@@ -84,7 +84,10 @@ fn plan_known(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Result<Expr
     };
     check_arity(name, args, min, max, ctx)?;
     for arg in args {
-        expect_number(name, arg)?;
+        let timespan_abs = name == "abs" && matches!(arg.data_type, DataType::Duration(_));
+        if !timespan_abs {
+            expect_number(name, arg)?;
+        }
     }
     // A dynamic argument is read as a real first.
     let converted: Vec<PlannedArg> = args
@@ -130,6 +133,11 @@ fn plan_known(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Result<Expr
         }
         "abs" => match x_type() {
             t if t.is_integer() => df::abs(cast(x(), DataType::Int64)),
+            // abs() of a timespan is a timespan: take it of the nanoseconds.
+            DataType::Duration(unit) => cast(
+                df::abs(cast(x(), DataType::Int64)),
+                DataType::Duration(*unit),
+            ),
             DataType::Decimal128(..) | DataType::Decimal256(..) | DataType::Float64 => df::abs(x()),
             _ => df::abs(real(x())),
         },

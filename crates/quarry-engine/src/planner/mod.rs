@@ -24,8 +24,7 @@ use datafusion::common::{Column, DFSchema, TableReference};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use quarry_kql::ast::{
-    Arg, Expr as KqlExpr, ExprKind, FunctionDef, Ident, LetValue, Literal, ParameterType, Query,
-    Statement,
+    Arg, Expr as KqlExpr, ExprKind, FunctionDef, Ident, LetValue, ParameterType, Query, Statement,
 };
 use quarry_kql::Span;
 use std::collections::HashMap;
@@ -418,11 +417,18 @@ impl<'s> Planner<'s> {
                 self.plan_tabular(&arg.value)
             }
             "table" => {
-                let table_name = match args.first().map(|a| &a.value.kind) {
-                    Some(ExprKind::Literal {
-                        value: Literal::String { value, .. },
-                    }) => value.clone(),
-                    _ => return Err(EngineError::bind("table() takes a table name string", span)),
+                // The name may be a literal or a constant, such as a function parameter.
+                let table_name = match args.first() {
+                    Some(arg) => match self.plan_constant(&arg.value)? {
+                        Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(name)), _) => name,
+                        _ => {
+                            return Err(EngineError::bind(
+                                "table() takes a table name string",
+                                arg.value.span,
+                            ))
+                        }
+                    },
+                    None => return Err(EngineError::bind("table() takes a table name string", span)),
                 };
                 self.plan_table_name(&Ident {
                     name: table_name,
@@ -433,9 +439,14 @@ impl<'s> Planner<'s> {
                 Some(Binding::Function(def)) => self
                     .call_function(other, &def, args, span, None)?
                     .into_tabular(span),
-                _ => Err(EngineError::bind(
+                Some(_) => Err(EngineError::bind(
                     format!("`{other}` is not a tabular function"),
                     name.span,
+                )),
+                None => Err(EngineError::bind_with_help(
+                    format!("unknown table or function `{other}`"),
+                    name.span,
+                    "Azure-Sentinel parsers (such as ASIM `_Im_*` functions) must be loaded before rules that call them",
                 )),
             },
         }

@@ -575,7 +575,10 @@ impl Planner<'_> {
         let value = self.plan_scalar(expr, schema)?;
         // `x in (T | project c)`: a subquery.
         if let [single] = items {
-            if self.is_tabular(single) && matches!(op, ListOp::In | ListOp::NotIn) {
+            let case_insensitive = matches!(op, ListOp::InCi | ListOp::NotInCi);
+            if self.is_tabular(single)
+                && (case_insensitive || matches!(op, ListOp::In | ListOp::NotIn))
+            {
                 let relation = self.plan_tabular(single)?;
                 let first = relation
                     .schema()
@@ -583,9 +586,16 @@ impl Planner<'_> {
                     .first()
                     .map(|f| f.name().clone())
                     .ok_or_else(|| EngineError::bind("the subquery has no columns", single.span))?;
-                let plan = relation.builder().project(vec![column(&first)])?.build()?;
-                let test = in_subquery(value, Arc::new(plan));
-                return Ok(if op == ListOp::NotIn { not(test) } else { test });
+                let lower = datafusion::functions::expr_fn::lower;
+                let (tested, listed) = if case_insensitive {
+                    (lower(value), lower(column(&first)).alias(&first))
+                } else {
+                    (value, column(&first))
+                };
+                let plan = relation.builder().project(vec![listed])?.build()?;
+                let test = in_subquery(tested, Arc::new(plan));
+                let negated = matches!(op, ListOp::NotIn | ListOp::NotInCi);
+                return Ok(if negated { not(test) } else { test });
             }
         }
         let mut planned = Vec::new();
