@@ -101,6 +101,10 @@ impl<'a> Parser<'a> {
                     span: self.span_from(start),
                 })
             }
+            Some("declare") if self.nth_is_word(1, "pattern") => {
+                let span = self.peek().span.to(self.nth(1).span);
+                Err(self.error("the `declare pattern` statement is not supported", span))
+            }
             Some(word @ ("restrict" | "pattern"))
                 if matches!(self.nth_kind(1), TokenKind::Ident) =>
             {
