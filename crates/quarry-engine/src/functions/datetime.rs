@@ -1028,6 +1028,7 @@ fn check_unit(name: &str, arg: &PlannedArg) -> Result<Option<&'static str>, Engi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::functions::strings::tests::arg;
     use crate::values::{format_datetime, format_timespan, parse_datetime, parse_timespan};
     use datafusion::arrow::array::{ArrayRef, Int64Array, TimestampNanosecondArray};
     use datafusion::arrow::datatypes::{Field, Schema};
@@ -1042,14 +1043,6 @@ mod tests {
     fn ctx() -> CallContext {
         CallContext {
             now_nanos: NOW,
-            span: Span::default(),
-        }
-    }
-
-    fn arg(expr: Expr, data_type: DataType) -> PlannedArg {
-        PlannedArg {
-            expr,
-            data_type,
             span: Span::default(),
         }
     }

@@ -1118,6 +1118,7 @@ pub(crate) fn mv_expand_index(lists: Vec<Expr>) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::functions::strings::tests::{arg, ctx};
     use datafusion::arrow::array::{
         ArrayRef, DurationNanosecondArray, Int64Array, LargeStringArray, ListArray, StringArray,
         TimestampNanosecondArray,
@@ -1126,26 +1127,10 @@ mod tests {
     use datafusion::arrow::record_batch::RecordBatch;
     use datafusion::logical_expr::{col, lit};
     use datafusion::prelude::SessionContext;
-    use quarry_kql::Span;
     use std::sync::Arc;
-
-    fn ctx() -> CallContext {
-        CallContext {
-            now_nanos: 0,
-            span: Span::default(),
-        }
-    }
 
     fn dyn_lit(text: &str) -> Expr {
         Expr::Literal(ScalarValue::LargeUtf8(Some(text.to_string())), None)
-    }
-
-    fn arg(expr: Expr, data_type: DataType) -> PlannedArg {
-        PlannedArg {
-            expr,
-            data_type,
-            span: Span::default(),
-        }
     }
 
     fn d(text: &str) -> PlannedArg {

@@ -177,28 +177,13 @@ fn plan_known(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Result<Expr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::functions::strings::tests::{arg, ctx};
     use datafusion::arrow::array::{ArrayRef, Float64Array, Int32Array};
     use datafusion::arrow::datatypes::{Field, Schema};
     use datafusion::arrow::record_batch::RecordBatch;
     use datafusion::logical_expr::col;
     use datafusion::prelude::SessionContext;
-    use quarry_kql::Span;
     use std::sync::Arc;
-
-    fn ctx() -> CallContext {
-        CallContext {
-            now_nanos: 0,
-            span: Span::default(),
-        }
-    }
-
-    fn arg(expr: Expr, data_type: DataType) -> PlannedArg {
-        PlannedArg {
-            expr,
-            data_type,
-            span: Span::default(),
-        }
-    }
 
     fn r(value: f64) -> PlannedArg {
         arg(lit(value), DataType::Float64)

@@ -1183,28 +1183,13 @@ fn punycode_domain_to_string_row(args: &[ScalarValue]) -> DfResult<ScalarValue> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::functions::strings::tests::{arg, ctx};
     use datafusion::arrow::array::{ArrayRef, Int64Array};
     use datafusion::arrow::datatypes::{Field, Schema};
     use datafusion::arrow::record_batch::RecordBatch;
     use datafusion::logical_expr::lit;
     use datafusion::prelude::SessionContext;
-    use quarry_kql::Span;
     use std::sync::Arc;
-
-    fn ctx() -> CallContext {
-        CallContext {
-            now_nanos: 0,
-            span: Span::default(),
-        }
-    }
-
-    fn arg(expr: Expr, data_type: DataType) -> PlannedArg {
-        PlannedArg {
-            expr,
-            data_type,
-            span: Span::default(),
-        }
-    }
 
     fn s(text: &str) -> PlannedArg {
         arg(lit(text), DataType::Utf8)

@@ -534,6 +534,7 @@ fn ipv6_is_in_range_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::functions::strings::tests::ctx;
     use datafusion::arrow::array::{ArrayRef, Int64Array};
     use datafusion::arrow::datatypes::{Field, Schema};
     use datafusion::arrow::record_batch::RecordBatch;
@@ -541,13 +542,6 @@ mod tests {
     use datafusion::prelude::SessionContext;
     use quarry_kql::Span;
     use std::sync::Arc;
-
-    fn ctx() -> CallContext {
-        CallContext {
-            now_nanos: 0,
-            span: Span::default(),
-        }
-    }
 
     fn s(text: &str) -> PlannedArg {
         PlannedArg {
