@@ -889,12 +889,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::tests::output;
     use datafusion::arrow::array::{
         ArrayRef, Float64Array, Int32Array, Int64Array, LargeStringArray, StringArray,
         TimestampNanosecondArray,
     };
-    use datafusion::arrow::datatypes::{Field, Schema};
-    use datafusion::arrow::record_batch::RecordBatch;
     use serde_json::json;
     use std::sync::Arc;
 
@@ -905,25 +904,6 @@ mod tests {
             object[key] = v.clone();
         }
         serde_json::from_value(object).unwrap()
-    }
-
-    fn output(columns: Vec<(&str, ArrayRef)>) -> QueryOutput {
-        let schema = Arc::new(Schema::new(
-            columns
-                .iter()
-                .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        ));
-        let batch =
-            RecordBatch::try_new(schema.clone(), columns.into_iter().map(|c| c.1).collect())
-                .unwrap();
-        QueryOutput {
-            schema,
-            batches: vec![batch],
-            ordered: false,
-            render: None,
-            truncated: false,
-        }
     }
 
     fn longs(values: &[i64]) -> ArrayRef {

@@ -535,7 +535,7 @@ pub fn write_ndjson(output: &QueryOutput, out: &mut dyn Write) -> io::Result<()>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::values::parse_datetime;
     use datafusion::arrow::array::{
@@ -549,7 +549,8 @@ mod tests {
     use serde_json::json;
     use std::sync::Arc;
 
-    fn output(columns: Vec<(&str, ArrayRef)>) -> QueryOutput {
+    /// A one-batch output of the named columns.
+    pub(crate) fn output(columns: Vec<(&str, ArrayRef)>) -> QueryOutput {
         let schema = Arc::new(Schema::new(
             columns
                 .iter()

@@ -1,24 +1,10 @@
 //! `mv-expand`, `mv-apply` and the `evaluate` plugins `bag_unpack` and `pivot`.
 
+mod common;
+
+use common::{rows, session};
 use quarry_engine::format::json_rows;
-use quarry_engine::{Session, SessionConfig};
 use serde_json::{json, Value};
-
-fn session() -> Session {
-    Session::new(SessionConfig {
-        target_partitions: Some(4),
-        ..SessionConfig::default()
-    })
-    .expect("a session")
-}
-
-/// The result rows, in the order the query gives them.
-fn rows(query: &str) -> Vec<Vec<Value>> {
-    let output = session()
-        .run_blocking(query)
-        .unwrap_or_else(|e| panic!("{query}: {e}"));
-    json_rows(&output)
-}
 
 /// The result rows as a multiset (sorted by their JSON text).
 fn sorted_rows(query: &str) -> Vec<Vec<Value>> {

@@ -1,16 +1,9 @@
 //! `parse`, `parse-where`, `parse-kv` and `search` on small datatables.
 
-use quarry_engine::format::json_rows;
-use quarry_engine::{Session, SessionConfig};
-use serde_json::{json, Value};
+mod common;
 
-fn rows(query: &str) -> Vec<Vec<Value>> {
-    let session = Session::new(SessionConfig::default()).expect("a session");
-    let output = session
-        .run_blocking(query)
-        .unwrap_or_else(|e| panic!("{query}: {e}"));
-    json_rows(&output)
-}
+use common::rows;
+use serde_json::{json, Value};
 
 #[test]
 fn parse_simple_keeps_unmatched_rows() {

@@ -1,20 +1,9 @@
 //! `top-nested` and `scan`.
 
-use quarry_engine::format::json_rows;
-use quarry_engine::{Session, SessionConfig};
-use serde_json::{json, Value};
+mod common;
 
-fn rows(query: &str) -> Vec<Vec<Value>> {
-    let session = Session::new(SessionConfig {
-        target_partitions: Some(4),
-        ..SessionConfig::default()
-    })
-    .expect("a session");
-    let output = session
-        .run_blocking(query)
-        .unwrap_or_else(|e| panic!("{query}: {e}"));
-    json_rows(&output)
-}
+use common::rows;
+use serde_json::json;
 
 #[test]
 fn top_nested_two_levels() {

@@ -1,21 +1,10 @@
 //! Window functions over serialized rows (`row_number`, `prev`, `next`, `row_cumsum`,
 //! `row_rank_dense`, `row_rank_min`) and `make-series`.
 
-use quarry_engine::format::json_rows;
-use quarry_engine::{Session, SessionConfig};
-use serde_json::{json, Value};
+mod common;
 
-fn rows(query: &str) -> Vec<Vec<Value>> {
-    let session = Session::new(SessionConfig {
-        target_partitions: Some(4),
-        ..SessionConfig::default()
-    })
-    .expect("a session");
-    let output = session
-        .run_blocking(query)
-        .unwrap_or_else(|e| panic!("{query}: {e}"));
-    json_rows(&output)
-}
+use common::rows;
+use serde_json::{json, Value};
 
 #[test]
 fn row_number_follows_the_sort_order() {
