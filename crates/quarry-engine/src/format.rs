@@ -566,6 +566,7 @@ pub(crate) mod tests {
             ordered: false,
             render: None,
             truncated: false,
+            scan: Default::default(),
         }
     }
 

@@ -17,6 +17,6 @@ pub mod types;
 pub mod values;
 
 pub use error::{EngineError, Result};
-pub use output::{QueryOutput, RenderRequest};
+pub use output::{QueryOutput, RenderRequest, ScanStats};
 pub use session::{Session, SessionConfig};
 pub use types::KustoType;

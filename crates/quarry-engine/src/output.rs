@@ -25,6 +25,19 @@ pub struct QueryOutput {
     pub render: Option<RenderRequest>,
     /// True when rows were dropped because of the session's row cap.
     pub truncated: bool,
+    /// What executing the query read.
+    pub scan: ScanStats,
+}
+
+/// What a query's execution read from its sources, from DataFusion's metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Bytes read from files (Parquet pages and footers).
+    pub bytes_scanned: u64,
+    /// Parquet row groups skipped by their statistics.
+    pub row_groups_pruned: u64,
+    /// Parquet row groups read.
+    pub row_groups_read: u64,
 }
 
 impl QueryOutput {

@@ -1,7 +1,7 @@
 //! The query session: tables, pinned `now`, parameters and limits, and running queries.
 
 use crate::error::{EngineError, Result};
-use crate::output::QueryOutput;
+use crate::output::{QueryOutput, ScanStats};
 use crate::planner::Planner;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -9,6 +9,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::metrics::MetricValue;
 use datafusion::prelude::{SessionConfig as DfConfig, SessionContext};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -30,6 +31,33 @@ pub struct SessionConfig {
     pub max_rows: Option<usize>,
     /// Number of partitions DataFusion executes in parallel (the core count when unset).
     pub target_partitions: Option<usize>,
+}
+
+/// Sums the file-scan metrics over every node of an executed plan.
+fn scan_stats(plan: &dyn datafusion::physical_plan::ExecutionPlan) -> ScanStats {
+    let mut stats = ScanStats::default();
+    let mut pending = vec![plan];
+    while let Some(node) = pending.pop() {
+        if let Some(metrics) = node.metrics() {
+            for metric in metrics.iter() {
+                match metric.value() {
+                    MetricValue::PruningMetrics {
+                        name,
+                        pruning_metrics,
+                    } if name.as_ref() == "row_groups_pruned_statistics" => {
+                        stats.row_groups_pruned += pruning_metrics.pruned() as u64;
+                        stats.row_groups_read += pruning_metrics.matched() as u64;
+                    }
+                    MetricValue::Count { name, count } if name.as_ref() == "bytes_scanned" => {
+                        stats.bytes_scanned += count.value() as u64;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        pending.extend(node.children().into_iter().map(|c| c.as_ref()));
+    }
+    stats
 }
 
 /// A query session over a set of tables.
@@ -138,7 +166,9 @@ impl Session {
         }
         let planned = Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
         let frame = self.context.execute_logical_plan(planned.plan).await?;
-        let run = frame.collect();
+        let task = Arc::new(frame.task_ctx());
+        let physical = frame.create_physical_plan().await?;
+        let run = datafusion::physical_plan::collect(physical.clone(), task);
         let mut batches = match self.config.time_limit {
             Some(limit) => tokio::time::timeout(limit, run)
                 .await
@@ -168,6 +198,7 @@ impl Session {
             ordered: planned.ordered,
             render: planned.render,
             truncated,
+            scan: scan_stats(physical.as_ref()),
         })
     }
 

@@ -2,7 +2,10 @@
 
 pub mod check;
 pub mod conformance;
+pub mod demo;
+pub mod ingest;
 pub mod query;
+pub mod table_files;
 pub mod tables;
 
 use crate::cli::Command;
@@ -36,6 +39,9 @@ pub fn run(command: Command) -> Result<Outcome, CommandError> {
         Command::Check(args) => check::run(&args),
         Command::Query(args) => query::run(&args),
         Command::Conformance(args) => conformance::run(&args),
+        Command::Ingest(args) => ingest::run(&args),
+        Command::Tables(args) => tables::run(&args),
+        Command::Demo(args) => demo::run(&args),
     }
 }
 

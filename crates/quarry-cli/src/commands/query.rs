@@ -1,7 +1,7 @@
 //! `quarry query`: runs one KQL query in a session over `--table` files and prints the result.
 
 use crate::cli::{QueryArgs, QueryFormat};
-use crate::commands::{runtime, tables, CommandError, Outcome};
+use crate::commands::{runtime, table_files, CommandError, Outcome};
 use crate::render::{stderr_color, FileDiagnostic, Renderer};
 use quarry_engine::format::{write_csv, write_json, write_ndjson, write_table};
 use quarry_engine::{EngineError, QueryOutput, Session, SessionConfig};
@@ -24,9 +24,20 @@ pub fn run(args: &QueryArgs) -> Result<Outcome, CommandError> {
     let session = Session::new(config)
         .map_err(|e| CommandError::Failed(format!("cannot create the session: {e}")))?;
     let runtime = runtime()?;
+    let workspace = &args.workspace.workspace;
+    if workspace
+        .join(quarry_ingest::workspace::MANIFEST_FILE)
+        .is_file()
+    {
+        let workspace = quarry_ingest::Workspace::open(workspace)
+            .map_err(|e| CommandError::Failed(e.to_string()))?;
+        workspace
+            .register(&session)
+            .map_err(|e| CommandError::Failed(e.to_string()))?;
+    }
     let result = runtime.block_on(async {
         for (name, path) in &args.tables {
-            tables::register(&session, name, Path::new(path)).await?;
+            table_files::register(&session, name, Path::new(path)).await?;
         }
         Ok::<_, CommandError>(session.run(&text).await)
     });

@@ -2,8 +2,10 @@
 //!
 //! Only the query is read for now; the rest of the rule model comes later.
 
+mod header;
 mod query_field;
 
+pub use header::{read_rule_header, RuleHeader};
 pub use query_field::{QueryStyle, RuleQuery};
 
 use serde::Deserialize;

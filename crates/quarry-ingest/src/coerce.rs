@@ -1,0 +1,618 @@
+//! Typing records by their table's schema: each JSON value is converted to the column's Kusto
+//! type and appended to an Arrow builder; a record with a value that cannot be converted is
+//! rejected whole, with the reason, and leaves the builders untouched.
+
+use datafusion::arrow::array::{
+    ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder, DurationNanosecondBuilder,
+    FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder,
+    StringBuilder, TimestampNanosecondBuilder,
+};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::record_batch::RecordBatch;
+use quarry_engine::types::{DECIMAL_PRECISION, DECIMAL_SCALE};
+use quarry_engine::values::{parse_datetime, parse_timespan};
+use quarry_schema::{KustoType, TableSchema};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Suffixes that exports append to a column name to say its type (`ReportId_long`,
+/// `AdditionalFields_string`); the value belongs to the column without the suffix.
+const TYPE_SUFFIXES: [&str; 9] = [
+    "_string",
+    "_long",
+    "_int",
+    "_real",
+    "_double",
+    "_bool",
+    "_datetime",
+    "_dynamic",
+    "_guid",
+];
+
+/// One converted value, ready to append.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Null,
+    Bool(bool),
+    Int(i32),
+    Long(i64),
+    Real(f64),
+    Text(String),
+    Nanos(i64),
+    Guid([u8; 16]),
+    Decimal(i128),
+}
+
+/// Why a record was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RejectReason {
+    /// A value that cannot be read as its column's type.
+    #[error("column {column} ({ty}): cannot read {value}")]
+    BadValue {
+        /// The column.
+        column: String,
+        /// The column's Kusto type.
+        ty: &'static str,
+        /// The offending value, shortened.
+        value: String,
+    },
+    /// A table with a time column, and a record without a time.
+    #[error("no time: {column} is missing or empty")]
+    MissingTime {
+        /// The table's time column.
+        column: String,
+    },
+    /// The record is not a JSON object, or not readable at all.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// Accumulates the rows of one table as Arrow columns.
+pub struct TableBuilder {
+    schema: Arc<TableSchema>,
+    arrow_schema: SchemaRef,
+    builders: Vec<Box<dyn ArrayBuilder>>,
+    index: HashMap<String, usize>,
+    time_columns: Vec<usize>,
+    type_column: Option<usize>,
+    rows: usize,
+    /// Field names that matched no column, with how often they were dropped.
+    dropped: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Debug for TableBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableBuilder")
+            .field("table", &self.schema.name())
+            .field("rows", &self.rows)
+            .finish()
+    }
+}
+
+impl TableBuilder {
+    /// An empty builder for `schema`.
+    pub fn new(schema: Arc<TableSchema>) -> TableBuilder {
+        let arrow_schema = quarry_engine::schemas::arrow_schema(&schema);
+        let builders = schema.columns().iter().map(|c| new_builder(c.ty)).collect();
+        let index = schema
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+        let time_columns = ["TimeGenerated", "Timestamp"]
+            .iter()
+            .filter_map(|name| {
+                schema
+                    .columns()
+                    .iter()
+                    .position(|c| c.name == *name && c.ty == KustoType::DateTime)
+            })
+            .collect();
+        let type_column = schema
+            .columns()
+            .iter()
+            .position(|c| c.name == "Type" && c.ty == KustoType::String);
+        TableBuilder {
+            schema,
+            arrow_schema,
+            builders,
+            index,
+            time_columns,
+            type_column,
+            rows: 0,
+            dropped: BTreeMap::new(),
+        }
+    }
+
+    /// The table schema rows are typed by.
+    pub fn schema(&self) -> &Arc<TableSchema> {
+        &self.schema
+    }
+
+    /// The Arrow schema of the batches [`TableBuilder::finish`] returns.
+    pub fn arrow_schema(&self) -> &SchemaRef {
+        &self.arrow_schema
+    }
+
+    /// Rows appended since the last [`TableBuilder::finish`].
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no row was appended since the last [`TableBuilder::finish`].
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Field names that matched no column, with counts (since the builder was made).
+    pub fn dropped_fields(&self) -> &BTreeMap<String, u64> {
+        &self.dropped
+    }
+
+    /// Converts `fields` and appends them as one row, or rejects the record and appends nothing.
+    pub fn append(&mut self, fields: &Map<String, Value>) -> Result<(), RejectReason> {
+        let columns = self.schema.columns();
+        let mut cells: Vec<Cell> = vec![Cell::Null; columns.len()];
+        let mut unmatched: Vec<&str> = Vec::new();
+        for (name, value) in fields {
+            let Some(position) = self.column_of(name) else {
+                if !is_blank(value) {
+                    unmatched.push(name);
+                }
+                continue;
+            };
+            let column = &columns[position];
+            let cell = convert(value, column.ty).ok_or_else(|| RejectReason::BadValue {
+                column: column.name.clone(),
+                ty: column.ty.name(),
+                value: shorten(value),
+            })?;
+            // The exact name wins over a suffixed one (`ProcessId` over `ProcessId_string`).
+            let exact = name == &column.name;
+            if exact || (cells[position] == Cell::Null && !fields.contains_key(&column.name)) {
+                cells[position] = cell;
+            }
+        }
+        self.fill_times(&mut cells)?;
+        if let Some(position) = self.type_column {
+            if matches!(&cells[position], Cell::Null)
+                || cells[position] == Cell::Text(String::new())
+            {
+                cells[position] = Cell::Text(self.schema.name().to_string());
+            }
+        }
+        for (builder, (cell, column)) in
+            self.builders.iter_mut().zip(cells.into_iter().zip(columns))
+        {
+            push(builder.as_mut(), cell, column.ty);
+        }
+        for name in unmatched {
+            *self.dropped.entry(name.to_string()).or_insert(0) += 1;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The rows appended so far as one batch; the builder starts over empty.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        self.rows = 0;
+        RecordBatch::try_new(self.arrow_schema.clone(), arrays)
+    }
+
+    /// The column a field name lands in: the exact name, or the name without a type suffix.
+    fn column_of(&self, name: &str) -> Option<usize> {
+        if let Some(&position) = self.index.get(name) {
+            return Some(position);
+        }
+        let base = strip_type_suffix(name);
+        (base.len() < name.len())
+            .then(|| self.index.get(base).copied())
+            .flatten()
+    }
+
+    /// Copies the one time column that has a value into the other (Defender tables carry both
+    /// `Timestamp` and `TimeGenerated`), and rejects a record of a timed table with no time.
+    fn fill_times(&self, cells: &mut [Cell]) -> Result<(), RejectReason> {
+        let Some(&first) = self.time_columns.first() else {
+            return Ok(());
+        };
+        let known = self
+            .time_columns
+            .iter()
+            .find_map(|&i| match cells[i] {
+                Cell::Nanos(n) => Some(n),
+                _ => None,
+            })
+            .ok_or_else(|| RejectReason::MissingTime {
+                column: self.schema.columns()[first].name.clone(),
+            })?;
+        for &i in &self.time_columns {
+            if cells[i] == Cell::Null {
+                cells[i] = Cell::Nanos(known);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A field name without an export's type suffix (`ReportId_long` → `ReportId`).
+pub(crate) fn strip_type_suffix(name: &str) -> &str {
+    TYPE_SUFFIXES
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(name)
+}
+
+/// Whether a value carries nothing (null or an empty string), so dropping it loses nothing.
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// A value as it is shown in a reject reason: JSON text, at most 80 characters.
+fn shorten(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= 80 {
+        return text;
+    }
+    let cut: String = text.chars().take(77).collect();
+    format!("{cut}...")
+}
+
+/// A fresh Arrow builder for a column of type `ty`.
+fn new_builder(ty: KustoType) -> Box<dyn ArrayBuilder> {
+    match ty {
+        KustoType::Bool => Box::new(BooleanBuilder::new()),
+        KustoType::Int => Box::new(Int32Builder::new()),
+        KustoType::Long => Box::new(Int64Builder::new()),
+        KustoType::Real => Box::new(Float64Builder::new()),
+        KustoType::Decimal => Box::new(
+            Decimal128Builder::new()
+                .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
+                .unwrap_or_default(),
+        ),
+        KustoType::String => Box::new(StringBuilder::new()),
+        KustoType::DateTime => Box::new(TimestampNanosecondBuilder::new()),
+        KustoType::TimeSpan => Box::new(DurationNanosecondBuilder::new()),
+        KustoType::Guid => Box::new(FixedSizeBinaryBuilder::new(16)),
+        KustoType::Dynamic => Box::new(LargeStringBuilder::new()),
+    }
+}
+
+/// Appends `cell` to `builder` (built by [`new_builder`] for `ty`); strings are never null.
+fn push(builder: &mut dyn ArrayBuilder, cell: Cell, ty: KustoType) {
+    let any = builder.as_any_mut();
+    match ty {
+        KustoType::Bool => {
+            if let Some(b) = any.downcast_mut::<BooleanBuilder>() {
+                b.append_option(match cell {
+                    Cell::Bool(v) => Some(v),
+                    _ => None,
+                });
+            }
+        }
+        KustoType::Int => {
+            if let Some(b) = any.downcast_mut::<Int32Builder>() {
+                b.append_option(match cell {
+                    Cell::Int(v) => Some(v),
+                    _ => None,
+                });
+            }
+        }
+        KustoType::Long => {
+            if let Some(b) = any.downcast_mut::<Int64Builder>() {
+                b.append_option(match cell {
+                    Cell::Long(v) => Some(v),
+                    _ => None,
+                });
+            }
+        }
+        KustoType::Real => {
+            if let Some(b) = any.downcast_mut::<Float64Builder>() {
+                b.append_option(match cell {
+                    Cell::Real(v) => Some(v),
+                    _ => None,
+                });
+            }
+        }
+        KustoType::Decimal => {
+            if let Some(b) = any.downcast_mut::<Decimal128Builder>() {
+                b.append_option(match cell {
+                    Cell::Decimal(v) => Some(v),
+                    _ => None,
+                });
+            }
+        }
+        KustoType::String => {
+            if let Some(b) = any.downcast_mut::<StringBuilder>() {
+                match cell {
+                    Cell::Text(v) => b.append_value(v),
+                    _ => b.append_value(""),
+                }
+            }
+        }
+        KustoType::DateTime => {
+            if let Some(b) = any.downcast_mut::<TimestampNanosecondBuilder>() {
+                b.append_option(match cell {
+                    Cell::Nanos(v) => Some(v),
+                    _ => None,
+                });
+            }
+        }
+        KustoType::TimeSpan => {
+            if let Some(b) = any.downcast_mut::<DurationNanosecondBuilder>() {
+                b.append_option(match cell {
+                    Cell::Nanos(v) => Some(v),
+                    _ => None,
+                });
+            }
+        }
+        KustoType::Guid => {
+            if let Some(b) = any.downcast_mut::<FixedSizeBinaryBuilder>() {
+                match cell {
+                    Cell::Guid(v) => {
+                        // The builder was made with width 16, so the length always matches.
+                        let _ = b.append_value(v);
+                    }
+                    _ => b.append_null(),
+                }
+            }
+        }
+        KustoType::Dynamic => {
+            if let Some(b) = any.downcast_mut::<LargeStringBuilder>() {
+                match cell {
+                    Cell::Text(v) => b.append_value(v),
+                    _ => b.append_null(),
+                }
+            }
+        }
+    }
+}
+
+/// Converts `value` to type `ty`; `None` when it cannot be read as that type. Empty strings and
+/// nulls become nulls (the empty string for `string` columns).
+fn convert(value: &Value, ty: KustoType) -> Option<Cell> {
+    if let Value::Null = value {
+        return Some(Cell::Null);
+    }
+    if ty == KustoType::String {
+        return Some(Cell::Text(match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }));
+    }
+    if ty == KustoType::Dynamic {
+        return Some(Cell::Text(dynamic_text(value)));
+    }
+    if let Value::String(s) = value {
+        let trimmed = s.trim();
+        if trimmed.is_empty() {
+            return Some(Cell::Null);
+        }
+        return convert_text(trimmed, ty);
+    }
+    match (ty, value) {
+        (KustoType::Bool, Value::Bool(b)) => Some(Cell::Bool(*b)),
+        (KustoType::Bool, Value::Number(n)) => match n.as_i64() {
+            Some(0) => Some(Cell::Bool(false)),
+            Some(1) => Some(Cell::Bool(true)),
+            _ => None,
+        },
+        (KustoType::Int, Value::Number(n)) => integral(n)
+            .and_then(|v| i32::try_from(v).ok())
+            .map(Cell::Int),
+        (KustoType::Long, Value::Number(n)) => integral(n).map(Cell::Long),
+        (KustoType::Real, Value::Number(n)) => n.as_f64().map(Cell::Real),
+        (KustoType::Decimal, Value::Number(n)) => decimal_from_text(&n.to_string()),
+        (KustoType::Int | KustoType::Long, Value::Bool(b)) => Some(if ty == KustoType::Int {
+            Cell::Int(i32::from(*b))
+        } else {
+            Cell::Long(i64::from(*b))
+        }),
+        _ => None,
+    }
+}
+
+/// A JSON number as an integer when it has no fraction.
+fn integral(n: &serde_json::Number) -> Option<i64> {
+    if let Some(v) = n.as_i64() {
+        return Some(v);
+    }
+    let f = n.as_f64()?;
+    (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64)
+}
+
+/// A non-empty, trimmed text value converted to `ty` (neither string nor dynamic).
+fn convert_text(text: &str, ty: KustoType) -> Option<Cell> {
+    match ty {
+        KustoType::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(Cell::Bool(true)),
+            "false" | "0" => Some(Cell::Bool(false)),
+            _ => None,
+        },
+        KustoType::Int => parse_integer(text)
+            .and_then(|v| i32::try_from(v).ok())
+            .map(Cell::Int),
+        KustoType::Long => parse_integer(text).map(Cell::Long),
+        KustoType::Real => text.parse::<f64>().ok().map(Cell::Real),
+        KustoType::Decimal => decimal_from_text(text),
+        KustoType::DateTime => parse_datetime(text).map(Cell::Nanos),
+        KustoType::TimeSpan => parse_timespan(text).map(Cell::Nanos),
+        KustoType::Guid => parse_guid(text).map(Cell::Guid),
+        KustoType::String | KustoType::Dynamic => Some(Cell::Text(text.to_string())),
+    }
+}
+
+/// A decimal or `0x` hexadecimal integer (Windows writes process ids both ways), or a real
+/// without a fraction.
+fn parse_integer(text: &str) -> Option<i64> {
+    if let Ok(v) = text.parse::<i64>() {
+        return Some(v);
+    }
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16).ok().map(|v| v as i64);
+    }
+    let f = text.parse::<f64>().ok()?;
+    (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64)
+}
+
+/// A decimal number scaled to the Arrow decimal's 18 fractional digits.
+fn decimal_from_text(text: &str) -> Option<Cell> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > DECIMAL_SCALE as usize
+    {
+        return None;
+    }
+    let mut scaled = format!("{whole}{fraction}");
+    for _ in fraction.len()..DECIMAL_SCALE as usize {
+        scaled.push('0');
+    }
+    let magnitude: i128 = scaled.trim_start_matches('0').parse().unwrap_or(0);
+    Some(Cell::Decimal(if negative { -magnitude } else { magnitude }))
+}
+
+/// A GUID in its usual text forms (with or without braces or hyphens), in Kusto's byte order
+/// (the text's order).
+pub fn parse_guid(text: &str) -> Option<[u8; 16]> {
+    let inner = text
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or(text);
+    let hex: String = inner.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(bytes)
+}
+
+/// The JSON text a `dynamic` column stores: exports write dynamic values as JSON text inside a
+/// string, which Kusto parses back; any other string stays a JSON string.
+fn dynamic_text(value: &Value) -> String {
+    if let Value::String(s) = value {
+        let trimmed = s.trim_start();
+        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            if let Ok(parsed) = serde_json::from_str::<Value>(s) {
+                return parsed.to_string();
+            }
+        }
+    }
+    value.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Int64Type, TimestampNanosecondType};
+    use quarry_schema::{Column, TableSchema};
+    use serde_json::json;
+
+    fn table() -> Arc<TableSchema> {
+        Arc::new(
+            TableSchema::new(
+                "T",
+                vec![
+                    Column::new("TimeGenerated", KustoType::DateTime),
+                    Column::new("Timestamp", KustoType::DateTime),
+                    Column::new("ProcessId", KustoType::Long),
+                    Column::new("Name", KustoType::String),
+                    Column::new("AdditionalFields", KustoType::Dynamic),
+                    Column::new("Id", KustoType::Guid),
+                    Column::new("Type", KustoType::String),
+                ],
+                "test",
+                false,
+            )
+            .unwrap(),
+        )
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn converts_types_and_fills_the_second_time_column() {
+        let mut builder = TableBuilder::new(table());
+        builder
+            .append(&object(json!({
+                "Timestamp": "2020-10-19T02:56:05.123Z",
+                "ProcessId": "0x1a74",
+                "Name": 7,
+                "AdditionalFields_string": "{\"a\": 1}",
+                "Id": "{6E6B3A51-0000-0000-0000-000000000001}",
+                "Extra": "dropped"
+            })))
+            .unwrap();
+        let batch = builder.finish().unwrap();
+        let time = batch.column(0).as_primitive::<TimestampNanosecondType>();
+        assert_eq!(time.value(0), 1_603_076_165_123_000_000);
+        assert_eq!(
+            batch
+                .column(1)
+                .as_primitive::<TimestampNanosecondType>()
+                .value(0),
+            time.value(0)
+        );
+        assert_eq!(batch.column(2).as_primitive::<Int64Type>().value(0), 0x1a74);
+        assert_eq!(batch.column(3).as_string::<i32>().value(0), "7");
+        assert_eq!(batch.column(4).as_string::<i64>().value(0), r#"{"a":1}"#);
+        assert!(!batch.column(5).is_null(0));
+        assert_eq!(batch.column(6).as_string::<i32>().value(0), "T");
+        assert_eq!(builder.dropped_fields().get("Extra"), Some(&1));
+    }
+
+    #[test]
+    fn rejects_a_bad_value_without_appending_anything() {
+        let mut builder = TableBuilder::new(table());
+        let error = builder
+            .append(&object(
+                json!({"TimeGenerated": "2020-01-01", "ProcessId": "twelve"}),
+            ))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"column ProcessId (long): cannot read "twelve""#
+        );
+        assert_eq!(builder.len(), 0);
+        let error = builder.append(&object(json!({"Name": "x"}))).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no time: TimeGenerated is missing or empty"
+        );
+        let batch = builder.finish().unwrap();
+        assert_eq!(batch.num_rows(), 0);
+    }
+
+    #[test]
+    fn decimals_and_guids() {
+        assert_eq!(
+            decimal_from_text("-1.5"),
+            Some(Cell::Decimal(-1_500_000_000_000_000_000))
+        );
+        assert_eq!(decimal_from_text("1.2.3"), None);
+        assert_eq!(parse_guid("not-a-guid"), None);
+        assert_eq!(
+            parse_guid("00000000-0000-0000-0000-0000000000ff").map(|g| g[15]),
+            Some(0xff)
+        );
+    }
+}
