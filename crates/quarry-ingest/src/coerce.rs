@@ -14,6 +14,7 @@ use quarry_engine::types::{DECIMAL_PRECISION, DECIMAL_SCALE};
 use quarry_engine::values::{parse_datetime, parse_timespan};
 use quarry_schema::{KustoType, TableSchema};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -33,13 +34,13 @@ const TYPE_SUFFIXES: [&str; 9] = [
 
 /// One converted value, ready to append.
 #[derive(Debug, Clone, PartialEq)]
-enum Cell {
+enum Cell<'a> {
     Null,
     Bool(bool),
     Int(i32),
     Long(i64),
     Real(f64),
-    Text(String),
+    Text(Cow<'a, str>),
     Nanos(i64),
     Guid([u8; 16]),
     Decimal(i128),
@@ -155,7 +156,7 @@ impl TableBuilder {
     /// Converts `fields` and appends them as one row, or rejects the record and appends nothing.
     pub fn append(&mut self, fields: &Map<String, Value>) -> Result<(), RejectReason> {
         let columns = self.schema.columns();
-        let mut cells: Vec<Cell> = vec![Cell::Null; columns.len()];
+        let mut cells: Vec<Cell<'_>> = vec![Cell::Null; columns.len()];
         let mut unmatched: Vec<&str> = Vec::new();
         for (name, value) in fields {
             let Some(position) = self.column_of(name) else {
@@ -179,9 +180,9 @@ impl TableBuilder {
         self.fill_times(&mut cells)?;
         if let Some(position) = self.type_column {
             if matches!(&cells[position], Cell::Null)
-                || cells[position] == Cell::Text(String::new())
+                || matches!(&cells[position], Cell::Text(t) if t.is_empty())
             {
-                cells[position] = Cell::Text(self.schema.name().to_string());
+                cells[position] = Cell::Text(Cow::Owned(self.schema.name().to_string()));
             }
         }
         for (builder, (cell, column)) in
@@ -216,7 +217,7 @@ impl TableBuilder {
 
     /// Copies the one time column that has a value into the other (Defender tables carry both
     /// `Timestamp` and `TimeGenerated`), and rejects a record of a timed table with no time.
-    fn fill_times(&self, cells: &mut [Cell]) -> Result<(), RejectReason> {
+    fn fill_times(&self, cells: &mut [Cell<'_>]) -> Result<(), RejectReason> {
         let Some(&first) = self.time_columns.first() else {
             return Ok(());
         };
@@ -287,7 +288,7 @@ fn new_builder(ty: KustoType) -> Box<dyn ArrayBuilder> {
 }
 
 /// Appends `cell` to `builder` (built by [`new_builder`] for `ty`); strings are never null.
-fn push(builder: &mut dyn ArrayBuilder, cell: Cell, ty: KustoType) {
+fn push(builder: &mut dyn ArrayBuilder, cell: Cell<'_>, ty: KustoType) {
     let any = builder.as_any_mut();
     match ty {
         KustoType::Bool => {
@@ -333,7 +334,7 @@ fn push(builder: &mut dyn ArrayBuilder, cell: Cell, ty: KustoType) {
         KustoType::String => {
             if let Some(b) = any.downcast_mut::<StringBuilder>() {
                 match cell {
-                    Cell::Text(v) => b.append_value(v),
+                    Cell::Text(v) => b.append_value(v.as_ref()),
                     _ => b.append_value(""),
                 }
             }
@@ -368,7 +369,7 @@ fn push(builder: &mut dyn ArrayBuilder, cell: Cell, ty: KustoType) {
         KustoType::Dynamic => {
             if let Some(b) = any.downcast_mut::<LargeStringBuilder>() {
                 match cell {
-                    Cell::Text(v) => b.append_value(v),
+                    Cell::Text(v) => b.append_value(v.as_ref()),
                     _ => b.append_null(),
                 }
             }
@@ -378,14 +379,14 @@ fn push(builder: &mut dyn ArrayBuilder, cell: Cell, ty: KustoType) {
 
 /// Converts `value` to type `ty`; `None` when it cannot be read as that type. Empty strings and
 /// nulls become nulls (the empty string for `string` columns).
-fn convert(value: &Value, ty: KustoType) -> Option<Cell> {
+fn convert(value: &Value, ty: KustoType) -> Option<Cell<'_>> {
     if let Value::Null = value {
         return Some(Cell::Null);
     }
     if ty == KustoType::String {
         return Some(Cell::Text(match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+            Value::String(s) => Cow::Borrowed(s.as_str()),
+            other => Cow::Owned(other.to_string()),
         }));
     }
     if ty == KustoType::Dynamic {
@@ -430,7 +431,7 @@ fn integral(n: &serde_json::Number) -> Option<i64> {
 }
 
 /// A non-empty, trimmed text value converted to `ty` (neither string nor dynamic).
-fn convert_text(text: &str, ty: KustoType) -> Option<Cell> {
+fn convert_text(text: &str, ty: KustoType) -> Option<Cell<'_>> {
     match ty {
         KustoType::Bool => match text.to_ascii_lowercase().as_str() {
             "true" | "1" => Some(Cell::Bool(true)),
@@ -446,7 +447,7 @@ fn convert_text(text: &str, ty: KustoType) -> Option<Cell> {
         KustoType::DateTime => parse_datetime(text).map(Cell::Nanos),
         KustoType::TimeSpan => parse_timespan(text).map(Cell::Nanos),
         KustoType::Guid => parse_guid(text).map(Cell::Guid),
-        KustoType::String | KustoType::Dynamic => Some(Cell::Text(text.to_string())),
+        KustoType::String | KustoType::Dynamic => Some(Cell::Text(Cow::Borrowed(text))),
     }
 }
 
@@ -464,7 +465,7 @@ fn parse_integer(text: &str) -> Option<i64> {
 }
 
 /// A decimal number scaled to the Arrow decimal's 18 fractional digits.
-fn decimal_from_text(text: &str) -> Option<Cell> {
+fn decimal_from_text(text: &str) -> Option<Cell<'static>> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -505,16 +506,16 @@ pub fn parse_guid(text: &str) -> Option<[u8; 16]> {
 
 /// The JSON text a `dynamic` column stores: exports write dynamic values as JSON text inside a
 /// string, which Kusto parses back; any other string stays a JSON string.
-fn dynamic_text(value: &Value) -> String {
+fn dynamic_text(value: &Value) -> Cow<'_, str> {
     if let Value::String(s) = value {
         let trimmed = s.trim_start();
         if trimmed.starts_with('{') || trimmed.starts_with('[') {
             if let Ok(parsed) = serde_json::from_str::<Value>(s) {
-                return parsed.to_string();
+                return Cow::Owned(parsed.to_string());
             }
         }
     }
-    value.to_string()
+    Cow::Owned(value.to_string())
 }
 
 #[cfg(test)]

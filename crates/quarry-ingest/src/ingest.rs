@@ -152,9 +152,9 @@ pub fn ingest_file(
         table_name_from_stem(stem),
     );
     let mut windows_events: Vec<PendingEvent> = Vec::new();
-    let mut records = 0u64;
+    let records = std::cell::Cell::new(0u64);
     let mut handle = |item: Item, sink: &mut Sink, events: &mut Vec<PendingEvent>| {
-        records += 1;
+        records.set(records.get() + 1);
         let (position, object) = item;
         match object {
             Err(reason) => sink.reject(position, &reason, None),
@@ -172,38 +172,42 @@ pub fn ingest_file(
                 }
             }
         }
-        records
     };
     match format {
         Format::Ndjson | Format::Csv => {
             let file = File::open(path).map_err(io)?;
-            let reader = HashingReader {
-                inner: file,
-                hasher: &mut hasher,
-            };
-            let buffered = BufReader::with_capacity(1 << 20, reader);
-            let mut failure = None;
-            let mut on_progress = |done: u64| {
-                progress(Progress {
-                    bytes: done,
-                    records: 0,
-                })
-            };
-            let mut on_item = |item: Item| {
-                handle(item, &mut sink, &mut windows_events);
-            };
-            if format == Format::Ndjson {
-                formats::json::read_lines(buffered, &mut on_item, &mut on_progress).map_err(io)?;
-            } else if let Err(message) =
-                formats::csv::read(buffered, &mut on_item, &mut on_progress)
-            {
-                failure = Some(message);
-            }
-            if let Some(message) = failure {
-                return Err(IngestError::Unreadable {
-                    path: path.to_path_buf(),
-                    message,
-                });
+            // Reading and parsing run on a thread of their own, one chunk of records ahead of
+            // the routing, typing and Parquet encoding here.
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<(Vec<Item>, u64)>(4);
+            let hasher = &mut hasher;
+            let outcome = std::thread::scope(|scope| {
+                let reader = scope.spawn(move || read_text(file, format, hasher, &sender));
+                for (items, bytes_done) in receiver {
+                    for item in items {
+                        handle(item, &mut sink, &mut windows_events);
+                    }
+                    progress(Progress {
+                        bytes: bytes_done,
+                        records: records.get(),
+                    });
+                }
+                reader.join()
+            });
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(TextError::Io(source))) => return Err(io(source)),
+                Ok(Err(TextError::Unreadable(message))) => {
+                    return Err(IngestError::Unreadable {
+                        path: path.to_path_buf(),
+                        message,
+                    })
+                }
+                Err(_) => {
+                    return Err(IngestError::Unreadable {
+                        path: path.to_path_buf(),
+                        message: "the reader thread failed".to_string(),
+                    })
+                }
             }
         }
         Format::Json => {
@@ -224,7 +228,10 @@ pub fn ingest_file(
             for item in rows {
                 handle(item, &mut sink, &mut windows_events);
             }
-            progress(Progress { bytes, records: 0 });
+            progress(Progress {
+                bytes,
+                records: records.get(),
+            });
         }
         Format::Parquet => {
             hasher.update(hash_file(path).map_err(io)?.as_bytes());
@@ -239,7 +246,10 @@ pub fn ingest_file(
                 path: path.to_path_buf(),
                 message,
             })?;
-            progress(Progress { bytes, records: 0 });
+            progress(Progress {
+                bytes,
+                records: records.get(),
+            });
         }
         Format::Evtx => {
             hasher.update(hash_file(path).map_err(io)?.as_bytes());
@@ -248,6 +258,7 @@ pub fn ingest_file(
                     path: path.to_path_buf(),
                     message,
                 })?;
+            let count = events.len() as u64;
             for (number, event) in events {
                 let position = Position::Record(number);
                 match event {
@@ -258,7 +269,10 @@ pub fn ingest_file(
                     Err(reason) => sink.reject(position, &reason, None),
                 }
             }
-            progress(Progress { bytes, records: 0 });
+            progress(Progress {
+                bytes,
+                records: count,
+            });
         }
     }
     map_windows_events(windows_events, &mut sink);
@@ -597,6 +611,49 @@ impl Sink {
         report.rejects_file = rejects_file.map(|r| workspace.root().join(r));
         Ok(())
     }
+}
+
+/// Records a reader thread sends at a time.
+const CHUNK_ITEMS: usize = 4096;
+
+/// Why reading a text input stopped.
+enum TextError {
+    /// Reading the file failed.
+    Io(std::io::Error),
+    /// The file's structure is unreadable (e.g. a CSV header).
+    Unreadable(String),
+}
+
+/// Reads a JSON-lines or CSV file, hashing it on the way, and sends its items in chunks with
+/// the bytes read so far.
+fn read_text(
+    file: File,
+    format: Format,
+    hasher: &mut Sha256,
+    sender: &std::sync::mpsc::SyncSender<(Vec<Item>, u64)>,
+) -> Result<(), TextError> {
+    let reader = HashingReader {
+        inner: file,
+        hasher,
+    };
+    let buffered = BufReader::with_capacity(1 << 20, reader);
+    let bytes = std::cell::Cell::new(0u64);
+    let mut pending: Vec<Item> = Vec::with_capacity(CHUNK_ITEMS);
+    let mut on_item = |item: Item| {
+        pending.push(item);
+        if pending.len() >= CHUNK_ITEMS {
+            // A closed receiver means the ingest stopped; the rest is read and dropped.
+            let _ = sender.send((std::mem::take(&mut pending), bytes.get()));
+        }
+    };
+    let on_progress = |done: u64| bytes.set(done);
+    let result = if format == Format::Ndjson {
+        formats::json::read_lines(buffered, &mut on_item, on_progress).map_err(TextError::Io)
+    } else {
+        formats::csv::read(buffered, &mut on_item, on_progress).map_err(TextError::Unreadable)
+    };
+    let _ = sender.send((pending, bytes.get()));
+    result
 }
 
 /// A reader that hashes what passes through it.

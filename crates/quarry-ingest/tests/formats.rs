@@ -69,6 +69,26 @@ fn defender_api_json_and_streaming_records() {
             serde_json::json!("2024-03-01T10:00:00.1234567Z")
         ]]
     );
+
+    // The portal's CSV export names no table: the columns and the ActionType decide.
+    let portal = fixture(
+        dir.path(),
+        "portal-export.csv",
+        "Timestamp,DeviceId,DeviceName,ActionType,FileName,FolderPath,SHA256,InitiatingProcessFileName\n\
+         2024-03-01T13:00:00.0000000Z,abc,wks-3,FileCreated,evil.dll,C:\\Temp\\evil.dll,00ff,rundll32.exe\n\
+         2024-03-01T13:01:00.0000000Z,abc,wks-3,ImageLoaded,evil.dll,C:\\Temp\\evil.dll,00ff,rundll32.exe\n",
+    );
+    let report = ingest(&root, &portal, IngestOptions::default());
+    assert_eq!(
+        report.accepted.get("DeviceFileEvents"),
+        Some(&1),
+        "{report:?}"
+    );
+    assert_eq!(
+        report.accepted.get("DeviceImageLoadEvents"),
+        Some(&1),
+        "{report:?}"
+    );
 }
 
 #[test]

@@ -42,13 +42,21 @@ pub fn run(args: &IngestArgs) -> Result<Outcome, CommandError> {
     let mut reports: Vec<FileReport> = Vec::new();
     let mut failures: Vec<(PathBuf, String)> = Vec::new();
     let mut done_bytes = 0u64;
+    let mut done_records = 0u64;
     for file in &files {
-        bar.set_message(file.display().to_string());
         let base = done_bytes;
-        let mut on_progress = |p: Progress| bar.set_position(base + p.bytes);
+        let base_records = done_records;
+        let shown = file.display().to_string();
+        let mut on_progress = |p: Progress| {
+            bar.set_position(base + p.bytes);
+            let events = base_records + p.records;
+            let rate = events as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{events} events ({rate:.0}/s) {shown}"));
+        };
         match ingest_file(&mut workspace, file, &options, &mut on_progress) {
             Ok(report) => {
                 done_bytes += report.bytes;
+                done_records += report.total_accepted() + report.rejected;
                 reports.push(report);
             }
             Err(error) => {

@@ -12,7 +12,8 @@ use datafusion::arrow::datatypes::{DataType, TimestampNanosecondType};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
-use quarry_schema::TableSchema;
+use datafusion::parquet::schema::types::ColumnPath;
+use quarry_schema::{KustoType, TableSchema};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ pub struct StagedWriter {
     root: PathBuf,
     stage: PathBuf,
     file_prefix: String,
-    properties: WriterProperties,
+    zstd: ZstdLevel,
     open: HashMap<(String, String), OpenFile>,
 }
 
@@ -62,16 +63,11 @@ impl StagedWriter {
             path: stage.clone(),
             message: e.to_string(),
         })?;
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(zstd))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_statistics_enabled(EnabledStatistics::Page)
-            .build();
         Ok(StagedWriter {
             root: root.to_path_buf(),
             stage,
             file_prefix: file_prefix.to_string(),
-            properties,
+            zstd,
             open: HashMap::new(),
         })
     }
@@ -92,13 +88,23 @@ impl StagedWriter {
         let Some(time_index) = time_index else {
             return self.write_slice(table, NO_DATE, batch);
         };
-        let options = SortOptions {
-            descending: false,
-            nulls_first: false,
+        let column = batch
+            .column(time_index)
+            .as_primitive::<TimestampNanosecondType>();
+        // Exports are usually in time order already; sorting then would only copy the batch.
+        let in_order =
+            column.null_count() == 0 && column.values().windows(2).all(|pair| pair[0] <= pair[1]);
+        let sorted = if in_order {
+            batch.clone()
+        } else {
+            let options = SortOptions {
+                descending: false,
+                nulls_first: false,
+            };
+            let order = sort_to_indices(batch.column(time_index), Some(options), None)
+                .map_err(|e| self.parquet_error(&e))?;
+            take_record_batch(batch, &order).map_err(|e| self.parquet_error(&e))?
         };
-        let order = sort_to_indices(batch.column(time_index), Some(options), None)
-            .map_err(|e| self.parquet_error(&e))?;
-        let sorted = take_record_batch(batch, &order).map_err(|e| self.parquet_error(&e))?;
         let times = sorted
             .column(time_index)
             .as_primitive::<TimestampNanosecondType>();
@@ -168,10 +174,13 @@ impl StagedWriter {
         if !self.open.contains_key(&key) {
             let staged = self.stage.join(format!("{}-{date}.parquet", table.name()));
             let file = File::create(&staged).map_err(io_error(&staged))?;
-            let writer = ArrowWriter::try_new(file, slice.schema(), Some(self.properties.clone()))
-                .map_err(|e| WorkspaceError::Parquet {
-                    path: staged.clone(),
-                    message: e.to_string(),
+            let properties = writer_properties(table, self.zstd);
+            let writer =
+                ArrowWriter::try_new(file, slice.schema(), Some(properties)).map_err(|e| {
+                    WorkspaceError::Parquet {
+                        path: staged.clone(),
+                        message: e.to_string(),
+                    }
                 })?;
             self.open.insert(
                 key.clone(),
@@ -222,6 +231,27 @@ impl StagedWriter {
             message: error.to_string(),
         }
     }
+}
+
+/// How a table's files are written: zstd, row groups of [`ROW_GROUP_ROWS`], page statistics
+/// for every column but strings.
+fn writer_properties(table: &TableSchema, zstd: ZstdLevel) -> WriterProperties {
+    let mut properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(zstd))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_dictionary_enabled(false);
+    // Min/max of every string costs a comparison per value and prunes little in time-ordered
+    // files; times and numbers keep theirs.
+    for column in table.columns() {
+        if matches!(column.ty, KustoType::String | KustoType::Dynamic) {
+            properties = properties.set_column_statistics_enabled(
+                ColumnPath::from(column.name.as_str()),
+                EnabledStatistics::None,
+            );
+        }
+    }
+    properties.build()
 }
 
 /// The day (days since the Unix epoch) of row `row`, or `None` for a null time.
