@@ -1,9 +1,9 @@
 //! The software catalogue of the demo: the executables that run on Contoso's machines, where
 //! they live, where they connect to, and the ordinary commands people and administrators type.
 
-/// Defines [`Img`] with its file name, full path and vendor in one table, so they cannot drift.
+/// Defines [`Img`] with its file name and full path in one table, so they cannot drift.
 macro_rules! images {
-    ($($variant:ident => ($file:literal, $path:literal, $company:literal),)*) => {
+    ($($variant:ident => ($file:literal, $path:literal),)*) => {
         /// An executable image of the catalogue.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(crate) enum Img {
@@ -27,82 +27,75 @@ macro_rules! images {
                     $(Img::$variant => $path,)*
                 }
             }
-
-            /// The vendor named in the file's version information.
-            pub fn company(self) -> &'static str {
-                match self {
-                    $(Img::$variant => $company,)*
-                }
-            }
         }
     };
 }
 
 images! {
-    Explorer => ("explorer.exe", r"C:\Windows\explorer.exe", "Microsoft Corporation"),
-    Userinit => ("userinit.exe", r"C:\Windows\System32\userinit.exe", "Microsoft Corporation"),
-    Winlogon => ("winlogon.exe", r"C:\Windows\System32\winlogon.exe", "Microsoft Corporation"),
-    Wininit => ("wininit.exe", r"C:\Windows\System32\wininit.exe", "Microsoft Corporation"),
-    Services => ("services.exe", r"C:\Windows\System32\services.exe", "Microsoft Corporation"),
-    Lsass => ("lsass.exe", r"C:\Windows\System32\lsass.exe", "Microsoft Corporation"),
-    Svchost => ("svchost.exe", r"C:\Windows\System32\svchost.exe", "Microsoft Corporation"),
-    Taskhostw => ("taskhostw.exe", r"C:\Windows\System32\taskhostw.exe", "Microsoft Corporation"),
-    RuntimeBroker => ("RuntimeBroker.exe", r"C:\Windows\System32\RuntimeBroker.exe", "Microsoft Corporation"),
-    BackgroundTaskHost => ("backgroundTaskHost.exe", r"C:\Windows\System32\backgroundTaskHost.exe", "Microsoft Corporation"),
-    WmiPrvSe => ("WmiPrvSE.exe", r"C:\Windows\System32\wbem\WmiPrvSE.exe", "Microsoft Corporation"),
-    SearchIndexer => ("SearchIndexer.exe", r"C:\Windows\System32\SearchIndexer.exe", "Microsoft Corporation"),
-    SearchProtocolHost => ("SearchProtocolHost.exe", r"C:\Windows\System32\SearchProtocolHost.exe", "Microsoft Corporation"),
-    Conhost => ("conhost.exe", r"C:\Windows\System32\conhost.exe", "Microsoft Corporation"),
-    Cmd => ("cmd.exe", r"C:\Windows\System32\cmd.exe", "Microsoft Corporation"),
-    PowerShell => ("powershell.exe", r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "Microsoft Corporation"),
-    MsMpEng => ("MsMpEng.exe", r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MsMpEng.exe", "Microsoft Corporation"),
-    MpCmdRun => ("MpCmdRun.exe", r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpCmdRun.exe", "Microsoft Corporation"),
-    CompatTelRunner => ("CompatTelRunner.exe", r"C:\Windows\System32\CompatTelRunner.exe", "Microsoft Corporation"),
-    TiWorker => ("TiWorker.exe", r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.5007_none_7e2b6c0f2d1c1b63\TiWorker.exe", "Microsoft Corporation"),
-    Msiexec => ("msiexec.exe", r"C:\Windows\System32\msiexec.exe", "Microsoft Corporation"),
-    SmartScreen => ("smartscreen.exe", r"C:\Windows\System32\smartscreen.exe", "Microsoft Corporation"),
-    Dllhost => ("dllhost.exe", r"C:\Windows\System32\dllhost.exe", "Microsoft Corporation"),
-    Splwow64 => ("splwow64.exe", r"C:\Windows\splwow64.exe", "Microsoft Corporation"),
-    Rundll32 => ("rundll32.exe", r"C:\Windows\System32\rundll32.exe", "Microsoft Corporation"),
-    Mmc => ("mmc.exe", r"C:\Windows\System32\mmc.exe", "Microsoft Corporation"),
-    Mstsc => ("mstsc.exe", r"C:\Windows\System32\mstsc.exe", "Microsoft Corporation"),
-    Ipconfig => ("ipconfig.exe", r"C:\Windows\System32\ipconfig.exe", "Microsoft Corporation"),
-    Whoami => ("whoami.exe", r"C:\Windows\System32\whoami.exe", "Microsoft Corporation"),
-    Ping => ("PING.EXE", r"C:\Windows\System32\PING.EXE", "Microsoft Corporation"),
-    Nslookup => ("nslookup.exe", r"C:\Windows\System32\nslookup.exe", "Microsoft Corporation"),
-    Net => ("net.exe", r"C:\Windows\System32\net.exe", "Microsoft Corporation"),
-    Gpupdate => ("gpupdate.exe", r"C:\Windows\System32\gpupdate.exe", "Microsoft Corporation"),
-    Netstat => ("NETSTAT.EXE", r"C:\Windows\System32\NETSTAT.EXE", "Microsoft Corporation"),
-    Tasklist => ("tasklist.exe", r"C:\Windows\System32\tasklist.exe", "Microsoft Corporation"),
-    Sc => ("sc.exe", r"C:\Windows\System32\sc.exe", "Microsoft Corporation"),
-    Systeminfo => ("systeminfo.exe", r"C:\Windows\System32\systeminfo.exe", "Microsoft Corporation"),
-    Schtasks => ("schtasks.exe", r"C:\Windows\System32\schtasks.exe", "Microsoft Corporation"),
-    Vssadmin => ("vssadmin.exe", r"C:\Windows\System32\vssadmin.exe", "Microsoft Corporation"),
-    Certutil => ("certutil.exe", r"C:\Windows\System32\certutil.exe", "Microsoft Corporation"),
-    Wmic => ("WMIC.exe", r"C:\Windows\System32\wbem\WMIC.exe", "Microsoft Corporation"),
-    Bcdedit => ("bcdedit.exe", r"C:\Windows\System32\bcdedit.exe", "Microsoft Corporation"),
-    Reg => ("reg.exe", r"C:\Windows\System32\reg.exe", "Microsoft Corporation"),
-    Chrome => ("chrome.exe", r"C:\Program Files\Google\Chrome\Application\chrome.exe", "Google LLC"),
-    GoogleUpdate => ("GoogleUpdate.exe", r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe", "Google LLC"),
-    Msedge => ("msedge.exe", r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe", "Microsoft Corporation"),
-    Outlook => ("OUTLOOK.EXE", r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE", "Microsoft Corporation"),
-    Winword => ("WINWORD.EXE", r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE", "Microsoft Corporation"),
-    Excel => ("EXCEL.EXE", r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE", "Microsoft Corporation"),
-    Powerpnt => ("POWERPNT.EXE", r"C:\Program Files\Microsoft Office\root\Office16\POWERPNT.EXE", "Microsoft Corporation"),
-    OfficeClickToRun => ("OfficeClickToRun.exe", r"C:\Program Files\Common Files\microsoft shared\ClickToRun\OfficeClickToRun.exe", "Microsoft Corporation"),
-    Teams => ("ms-teams.exe", r"C:\Program Files\WindowsApps\MSTeams_24295.605.3225.8804_x64__8wekyb3d8bbwe\ms-teams.exe", "Microsoft Corporation"),
-    OneDrive => ("OneDrive.exe", r"C:\Program Files\Microsoft OneDrive\OneDrive.exe", "Microsoft Corporation"),
-    Notepad => ("notepad.exe", r"C:\Windows\System32\notepad.exe", "Microsoft Corporation"),
-    Acrobat => ("Acrobat.exe", r"C:\Program Files\Adobe\Acrobat DC\Acrobat\Acrobat.exe", "Adobe Inc."),
-    IntuneAgent => ("Microsoft.Management.Services.IntuneWindowsAgent.exe", r"C:\Program Files (x86)\Microsoft Intune Management Extension\Microsoft.Management.Services.IntuneWindowsAgent.exe", "Microsoft Corporation"),
-    SqlServer => ("sqlservr.exe", r"C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlservr.exe", "Microsoft Corporation"),
-    SqlAgent => ("SQLAGENT.EXE", r"C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\SQLAGENT.EXE", "Microsoft Corporation"),
-    W3wp => ("w3wp.exe", r"C:\Windows\System32\inetsrv\w3wp.exe", "Microsoft Corporation"),
-    BackupAgent => ("cbagent.exe", r"C:\Program Files\Contoso Backup\cbagent.exe", "Contoso Ltd."),
-    System => ("System", "", "Microsoft Corporation"),
+    Explorer => ("explorer.exe", r"C:\Windows\explorer.exe"),
+    Userinit => ("userinit.exe", r"C:\Windows\System32\userinit.exe"),
+    Winlogon => ("winlogon.exe", r"C:\Windows\System32\winlogon.exe"),
+    Wininit => ("wininit.exe", r"C:\Windows\System32\wininit.exe"),
+    Services => ("services.exe", r"C:\Windows\System32\services.exe"),
+    Lsass => ("lsass.exe", r"C:\Windows\System32\lsass.exe"),
+    Svchost => ("svchost.exe", r"C:\Windows\System32\svchost.exe"),
+    Taskhostw => ("taskhostw.exe", r"C:\Windows\System32\taskhostw.exe"),
+    RuntimeBroker => ("RuntimeBroker.exe", r"C:\Windows\System32\RuntimeBroker.exe"),
+    BackgroundTaskHost => ("backgroundTaskHost.exe", r"C:\Windows\System32\backgroundTaskHost.exe"),
+    WmiPrvSe => ("WmiPrvSE.exe", r"C:\Windows\System32\wbem\WmiPrvSE.exe"),
+    SearchIndexer => ("SearchIndexer.exe", r"C:\Windows\System32\SearchIndexer.exe"),
+    SearchProtocolHost => ("SearchProtocolHost.exe", r"C:\Windows\System32\SearchProtocolHost.exe"),
+    Conhost => ("conhost.exe", r"C:\Windows\System32\conhost.exe"),
+    Cmd => ("cmd.exe", r"C:\Windows\System32\cmd.exe"),
+    PowerShell => ("powershell.exe", r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"),
+    MsMpEng => ("MsMpEng.exe", r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MsMpEng.exe"),
+    MpCmdRun => ("MpCmdRun.exe", r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpCmdRun.exe"),
+    CompatTelRunner => ("CompatTelRunner.exe", r"C:\Windows\System32\CompatTelRunner.exe"),
+    TiWorker => ("TiWorker.exe", r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.5007_none_7e2b6c0f2d1c1b63\TiWorker.exe"),
+    Msiexec => ("msiexec.exe", r"C:\Windows\System32\msiexec.exe"),
+    SmartScreen => ("smartscreen.exe", r"C:\Windows\System32\smartscreen.exe"),
+    Dllhost => ("dllhost.exe", r"C:\Windows\System32\dllhost.exe"),
+    Splwow64 => ("splwow64.exe", r"C:\Windows\splwow64.exe"),
+    Rundll32 => ("rundll32.exe", r"C:\Windows\System32\rundll32.exe"),
+    Mmc => ("mmc.exe", r"C:\Windows\System32\mmc.exe"),
+    Mstsc => ("mstsc.exe", r"C:\Windows\System32\mstsc.exe"),
+    Ipconfig => ("ipconfig.exe", r"C:\Windows\System32\ipconfig.exe"),
+    Whoami => ("whoami.exe", r"C:\Windows\System32\whoami.exe"),
+    Ping => ("PING.EXE", r"C:\Windows\System32\PING.EXE"),
+    Nslookup => ("nslookup.exe", r"C:\Windows\System32\nslookup.exe"),
+    Net => ("net.exe", r"C:\Windows\System32\net.exe"),
+    Gpupdate => ("gpupdate.exe", r"C:\Windows\System32\gpupdate.exe"),
+    Netstat => ("NETSTAT.EXE", r"C:\Windows\System32\NETSTAT.EXE"),
+    Tasklist => ("tasklist.exe", r"C:\Windows\System32\tasklist.exe"),
+    Sc => ("sc.exe", r"C:\Windows\System32\sc.exe"),
+    Systeminfo => ("systeminfo.exe", r"C:\Windows\System32\systeminfo.exe"),
+    Schtasks => ("schtasks.exe", r"C:\Windows\System32\schtasks.exe"),
+    Vssadmin => ("vssadmin.exe", r"C:\Windows\System32\vssadmin.exe"),
+    Certutil => ("certutil.exe", r"C:\Windows\System32\certutil.exe"),
+    Wmic => ("WMIC.exe", r"C:\Windows\System32\wbem\WMIC.exe"),
+    Bcdedit => ("bcdedit.exe", r"C:\Windows\System32\bcdedit.exe"),
+    Reg => ("reg.exe", r"C:\Windows\System32\reg.exe"),
+    Chrome => ("chrome.exe", r"C:\Program Files\Google\Chrome\Application\chrome.exe"),
+    GoogleUpdate => ("GoogleUpdate.exe", r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe"),
+    Msedge => ("msedge.exe", r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe"),
+    Outlook => ("OUTLOOK.EXE", r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE"),
+    Winword => ("WINWORD.EXE", r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE"),
+    Excel => ("EXCEL.EXE", r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE"),
+    Powerpnt => ("POWERPNT.EXE", r"C:\Program Files\Microsoft Office\root\Office16\POWERPNT.EXE"),
+    OfficeClickToRun => ("OfficeClickToRun.exe", r"C:\Program Files\Common Files\microsoft shared\ClickToRun\OfficeClickToRun.exe"),
+    Teams => ("ms-teams.exe", r"C:\Program Files\WindowsApps\MSTeams_24295.605.3225.8804_x64__8wekyb3d8bbwe\ms-teams.exe"),
+    OneDrive => ("OneDrive.exe", r"C:\Program Files\Microsoft OneDrive\OneDrive.exe"),
+    Notepad => ("notepad.exe", r"C:\Windows\System32\notepad.exe"),
+    Acrobat => ("Acrobat.exe", r"C:\Program Files\Adobe\Acrobat DC\Acrobat\Acrobat.exe"),
+    IntuneAgent => ("Microsoft.Management.Services.IntuneWindowsAgent.exe", r"C:\Program Files (x86)\Microsoft Intune Management Extension\Microsoft.Management.Services.IntuneWindowsAgent.exe"),
+    SqlServer => ("sqlservr.exe", r"C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlservr.exe"),
+    SqlAgent => ("SQLAGENT.EXE", r"C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\SQLAGENT.EXE"),
+    W3wp => ("w3wp.exe", r"C:\Windows\System32\inetsrv\w3wp.exe"),
+    BackupAgent => ("cbagent.exe", r"C:\Program Files\Contoso Backup\cbagent.exe"),
+    System => ("System", ""),
     // The planted malware: the implant dropped by the macro and the tool staged on the file server.
-    Implant => ("msteamsupd.exe", r"C:\Users\dana\AppData\Roaming\Microsoft\Teams\msteamsupd.exe", ""),
-    Stager => ("svchelper.exe", r"C:\ProgramData\SysHealth\svchelper.exe", ""),
+    Implant => ("msteamsupd.exe", r"C:\Users\dana\AppData\Roaming\Microsoft\Teams\msteamsupd.exe"),
+    Stager => ("svchelper.exe", r"C:\ProgramData\SysHealth\svchelper.exe"),
 }
 
 /// A user application with the sites it talks to: (image, host, address, port).

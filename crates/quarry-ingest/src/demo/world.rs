@@ -236,6 +236,7 @@ impl World {
         world
     }
 
+    /// Adds a device and returns its index.
     fn add_device(&mut self, short: String, role: Role, ip: String, user: Option<usize>) -> usize {
         let index = self.devices.len();
         let fqdn = format!("{short}.{DNS_SUFFIX}");
@@ -255,6 +256,7 @@ impl World {
         index
     }
 
+    /// Adds an account.
     fn add_user(&mut self, sam: String, display: String, kind: Kind, workstation: Option<usize>) {
         let index = self.users.len();
         match kind {
@@ -284,6 +286,14 @@ impl World {
     /// The device whose short name is `short`.
     pub fn device(&self, short: &str) -> Option<&Device> {
         self.devices.iter().find(|d| d.short == short)
+    }
+
+    /// The service account whose sAMAccountName is `sam` (without searching every account).
+    pub fn service(&self, sam: &str) -> Option<&User> {
+        self.services
+            .iter()
+            .map(|&s| &self.users[s])
+            .find(|u| u.sam == sam)
     }
 
     /// The account whose sAMAccountName is `sam`.

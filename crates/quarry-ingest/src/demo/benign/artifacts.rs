@@ -6,7 +6,6 @@ use crate::demo::clock::{HOUR, MINUTE};
 use crate::demo::fields::{device_header, initiating, Actor, Fields, Proc, SYSTEM};
 use crate::demo::software::{Img, DOCUMENTS, DOWNLOADS, SVCHOST_LINES, WEB_SITES};
 use crate::demo::world::{hex_digest, Role};
-use crate::record::Record;
 use rand::Rng;
 use serde_json::json;
 
@@ -29,7 +28,7 @@ fn proc_of<'a>(ctx: &mut Ctx<'_, '_>, img: Img, cmd: &'a str, actor: Actor<'a>) 
 }
 
 /// A benign `DeviceFileEvents` record.
-pub(crate) fn file_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
+pub(crate) fn file_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Fields {
     let actor = scene.actor();
     let user = scene.user.map(|u| u.sam.as_str()).unwrap_or("public");
     let roll = ctx.rng.random_range(0..100);
@@ -226,7 +225,7 @@ pub(crate) fn file_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
         actor
     };
     let proc = proc_of(ctx, img, cmd, running_as);
-    let mut f = Fields::new("DeviceFileEvents", 34);
+    let mut f = Fields::new("DeviceFileEvents");
     device_header(&mut f, ctx.time, scene.device, ctx.report);
     f.text("ActionType", action)
         .text("FolderPath", format!(r"{folder}\{name}"))
@@ -243,11 +242,11 @@ pub(crate) fn file_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
             .text("FileOriginReferrerUrl", referrer);
     }
     initiating(&mut f, ctx.world, &proc);
-    f.into_record()
+    f
 }
 
 /// A benign `DeviceRegistryEvents` record.
-pub(crate) fn registry_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
+pub(crate) fn registry_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Fields {
     let roll = ctx.rng.random_range(0..100);
     let (img, key, value_type, name, data): (Img, String, &str, String, String) = match (scene.who, scene.user) {
         (Who::Staff, Some(user)) => {
@@ -345,7 +344,7 @@ pub(crate) fn registry_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record
         SYSTEM
     };
     let proc = proc_of(ctx, img, cmd, actor);
-    let mut f = Fields::new("DeviceRegistryEvents", 32);
+    let mut f = Fields::new("DeviceRegistryEvents");
     device_header(&mut f, ctx.time, scene.device, ctx.report);
     f.text("ActionType", "RegistryValueSet")
         .text("RegistryKey", key)
@@ -353,13 +352,13 @@ pub(crate) fn registry_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record
         .text("RegistryValueName", name)
         .text("RegistryValueData", data);
     initiating(&mut f, ctx.world, &proc);
-    f.into_record()
+    f
 }
 
 /// A benign `DeviceEvents` record.
-pub(crate) fn device_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
+pub(crate) fn device_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Fields {
     let roll = ctx.rng.random_range(0..100);
-    let mut f = Fields::new("DeviceEvents", 30);
+    let mut f = Fields::new("DeviceEvents");
     device_header(&mut f, ctx.time, scene.device, ctx.report);
     let (img, actor) = match scene.who {
         Who::Staff if roll < 50 => {
@@ -442,5 +441,5 @@ pub(crate) fn device_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
     };
     let proc = proc_of(ctx, img, cmd, actor);
     initiating(&mut f, ctx.world, &proc);
-    f.into_record()
+    f
 }

@@ -8,7 +8,6 @@ use crate::demo::clock::{is_weekend, DAY, HOUR};
 use crate::demo::fields::{device_header, initiating, Fields, Proc, SYSTEM};
 use crate::demo::software::Img;
 use crate::demo::world::{fnv, Device, Role, User, TENANT_ID};
-use crate::record::Record;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
@@ -21,10 +20,10 @@ pub(crate) const OFFICE_IPS: [&str; 4] = [
     "198.51.100.13",
 ];
 /// A benign `DeviceLogonEvents` record.
-pub(crate) fn device_logon(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
+pub(crate) fn device_logon(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Fields {
     let world = ctx.world;
     let roll = ctx.rng.random_range(0..100);
-    let mut f = Fields::new("DeviceLogonEvents", 30);
+    let mut f = Fields::new("DeviceLogonEvents");
     let (device, user_fields, logon_type, protocol, remote, admin, failed, img) =
         match (scene.who, scene.user) {
             (Who::Staff, Some(user)) => {
@@ -77,7 +76,7 @@ pub(crate) fn device_logon(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
                 } else {
                     "svc-backup"
                 };
-                match world.user(service) {
+                match world.service(service) {
                     Some(user) if scene.device.role != Role::Workstation => (
                         scene.device,
                         user,
@@ -149,7 +148,7 @@ pub(crate) fn device_logon(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
         actor: SYSTEM,
     };
     initiating(&mut f, world, &proc);
-    f.into_record()
+    f
 }
 
 /// An Entra ID sign-in.
@@ -199,22 +198,19 @@ const HOME_TOWNS: [(&str, f64, f64); 5] = [
 pub(crate) const EDGE_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0";
 
 /// A `SigninLogs` record.
-pub(crate) fn signin_record(time: i64, sign_in: &SignIn<'_>, rng: &mut ChaCha8Rng) -> Record {
-    let (description, signature, status) = match sign_in.result {
-        "0" => ("", "SUCCESS", json!({ "errorCode": 0 })),
+pub(crate) fn signin_record(time: i64, sign_in: &SignIn<'_>, rng: &mut ChaCha8Rng) -> Fields {
+    let (description, status) = match sign_in.result {
+        "0" => ("", json!({ "errorCode": 0 })),
         "50126" => (
             "Error validating credentials due to invalid username or password.",
-            "FAILURE",
             json!({ "errorCode": 50126, "failureReason": "Error validating credentials due to invalid username or password." }),
         ),
         "50074" => (
             "Strong Authentication is required.",
-            "FAILURE",
             json!({ "errorCode": 50074, "failureReason": "Strong Authentication is required.", "additionalDetails": "The user didn't complete the MFA prompt." }),
         ),
         _ => (
             "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.",
-            "FAILURE",
             json!({ "errorCode": 50140, "failureReason": "This error occurred due to 'Keep me signed in' interrupt when the user was signing in." }),
         ),
     };
@@ -235,18 +231,15 @@ pub(crate) fn signin_record(time: i64, sign_in: &SignIn<'_>, rng: &mut ChaCha8Rn
             json!({ "deviceId": "", "operatingSystem": "Windows10", "browser": "Chrome 130.0.0" })
         }
     };
-    let mut f = Fields::new("SigninLogs", 40);
+    let mut f = Fields::new("SigninLogs");
     f.time("TimeGenerated", time)
-        .time("CreatedDateTime", time)
         .text("Id", guid(rng))
         .text("CorrelationId", guid(rng))
         .text("OperationName", "Sign-in activity")
         .text("Category", "SignInLogs")
         .text("ResultType", sign_in.result)
-        .text("ResultSignature", signature)
         .text("ResultDescription", description)
         .text("UserPrincipalName", user.upn.as_str())
-        .text("AlternateSignInName", user.upn.as_str())
         .text("UserDisplayName", user.display.as_str())
         .text("Identity", user.display.as_str())
         .text("UserId", user.object_id.as_str())
@@ -292,21 +285,15 @@ pub(crate) fn signin_record(time: i64, sign_in: &SignIn<'_>, rng: &mut ChaCha8Rn
         )
         .text("AuthenticationRequirement", "multiFactorAuthentication")
         .flag("IsInteractive", true)
-        .flag("IsRisky", false)
         .text("UserAgent", sign_in.agent)
         .text("RiskLevelDuringSignIn", "none")
-        .text("RiskState", "none")
-        .text("RiskDetail", "none")
-        .text("TokenIssuerType", "AzureAD")
         .text("AADTenantId", TENANT_ID)
-        .text("HomeTenantId", TENANT_ID)
-        .text("ResourceTenantId", TENANT_ID)
         .text("Type", "SigninLogs");
-    f.into_record()
+    f
 }
 
 /// A benign `SigninLogs` record.
-pub(crate) fn signin(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
+pub(crate) fn signin(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Fields {
     let world = ctx.world;
     let user = match scene.user {
         Some(user) => user,

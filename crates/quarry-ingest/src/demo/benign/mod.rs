@@ -9,9 +9,8 @@ pub(crate) mod identity;
 pub(crate) mod process;
 pub(crate) mod security;
 
-use crate::demo::fields::Actor;
+use crate::demo::fields::{Actor, Fields};
 use crate::demo::world::{Device, Role, User, World};
-use crate::record::Record;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -66,7 +65,7 @@ pub(crate) fn event(
     time: i64,
     people: u32,
     report: i64,
-) -> Record {
+) -> Fields {
     let scene = scene(world, rng, people);
     let table = rng.random_range(0..1000u32);
     let mut ctx = Ctx {

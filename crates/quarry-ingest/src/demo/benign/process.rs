@@ -10,7 +10,6 @@ use crate::demo::software::{
     SVCHOST_CHILDREN, SVCHOST_LINES, WEB_SITES,
 };
 use crate::demo::world::{Device, Role, World};
-use crate::record::Record;
 use rand::Rng;
 use std::borrow::Cow;
 
@@ -327,7 +326,7 @@ pub(crate) fn launch<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Launch<'w>
 }
 
 /// A benign `DeviceProcessEvents` record.
-pub(crate) fn process_event<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Record {
+pub(crate) fn process_event<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Fields {
     let launch = launch(ctx, scene);
     let parent = Proc {
         img: launch.parent,
@@ -365,20 +364,20 @@ pub(crate) fn process_record(
     device: &Device,
     parent: &Proc<'_>,
     child: &Proc<'_>,
-) -> Record {
-    let mut f = Fields::new("DeviceProcessEvents", 40);
+) -> Fields {
+    let mut f = Fields::new("DeviceProcessEvents");
     device_header(&mut f, time, device, report);
     f.text("ActionType", "ProcessCreated");
-    started_process(&mut f, world, child, time);
+    started_process(&mut f, world, child);
     initiating(&mut f, world, parent);
-    f.into_record()
+    f
 }
 
 /// Where a connection goes: (initiating image, its command line, remote host, address, port).
 type Route = (Img, Cow<'static, str>, &'static str, String, i64);
 
 /// A benign `DeviceNetworkEvents` record.
-pub(crate) fn network_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record {
+pub(crate) fn network_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Fields {
     let world = ctx.world;
     let actor = scene.actor();
     let roll = ctx.rng.random_range(0..100);
@@ -471,7 +470,7 @@ pub(crate) fn network_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record 
         actor: running_as,
     };
     let failed = ctx.rng.random_range(0..100) < 2;
-    let mut f = Fields::new("DeviceNetworkEvents", 32);
+    let mut f = Fields::new("DeviceNetworkEvents");
     device_header(&mut f, ctx.time, scene.device, ctx.report);
     f.text(
         "ActionType",
@@ -487,7 +486,6 @@ pub(crate) fn network_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record 
     .text("RemoteIPType", if public { "Public" } else { "Private" })
     .text("LocalIP", scene.device.ip.as_str())
     .long("LocalPort", ctx.rng.random_range(49_152..65_535))
-    .text("LocalIPType", "Private")
     .text(
         "Protocol",
         if port == 53 || port == 123 {
@@ -497,5 +495,5 @@ pub(crate) fn network_event(ctx: &mut Ctx<'_, '_>, scene: &Scene<'_>) -> Record 
         },
     );
     initiating(&mut f, world, &proc);
-    f.into_record()
+    f
 }

@@ -5,7 +5,6 @@ use super::process::launch;
 use super::{pick, pid, Ctx, Scene, Who};
 use crate::demo::fields::Fields;
 use crate::demo::world::{fnv, Device, User, World, NETBIOS};
-use crate::record::Record;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -52,15 +51,12 @@ fn security_header(f: &mut Fields, time: i64, computer: &Device, event_id: i64, 
         .long("EventID", event_id)
         .text("Activity", activity)
         .text("EventSourceName", "Microsoft-Windows-Security-Auditing")
-        .text("Channel", "Security")
-        .text("Level", "8")
         .text("SourceSystem", "OpsManager")
-        .text("Type", "SecurityEvent")
-        .text("_ResourceId", "");
+        .text("Type", "SecurityEvent");
 }
 
 /// A `SecurityEvent` record of a logon, failed logon or logoff.
-pub(crate) fn security_logon(time: i64, logon: &Logon<'_>, rng: &mut ChaCha8Rng) -> Record {
+pub(crate) fn security_logon(time: i64, logon: &Logon<'_>, rng: &mut ChaCha8Rng) -> Fields {
     let (name, domain, sid) = logon.account;
     let (activity, task) = match logon.event_id {
         4624 => ("4624 - An account was successfully logged on.", 12544),
@@ -68,7 +64,7 @@ pub(crate) fn security_logon(time: i64, logon: &Logon<'_>, rng: &mut ChaCha8Rng)
         _ => ("4634 - An account was logged off.", 12545),
     };
     let account = format!("{domain}\\{name}");
-    let mut f = Fields::new("SecurityEvent", 30);
+    let mut f = Fields::new("SecurityEvent");
     security_header(&mut f, time, logon.computer, logon.event_id, activity);
     f.long("Task", task)
         .text("Account", account.as_str())
@@ -124,13 +120,13 @@ pub(crate) fn security_logon(time: i64, logon: &Logon<'_>, rng: &mut ChaCha8Rng)
             .text("SubjectDomainName", NETBIOS)
             .text("SubjectUserSid", "S-1-5-18");
     }
-    f.into_record()
+    f
 }
 
 /// A `SecurityEvent` 4672 (special privileges) for an administrator or SYSTEM logon.
-fn special_privileges(time: i64, computer: &Device, account: (&str, &str, &str)) -> Record {
+fn special_privileges(time: i64, computer: &Device, account: (&str, &str, &str)) -> Fields {
     let (name, domain, sid) = account;
-    let mut f = Fields::new("SecurityEvent", 20);
+    let mut f = Fields::new("SecurityEvent");
     security_header(
         &mut f,
         time,
@@ -149,17 +145,17 @@ fn special_privileges(time: i64, computer: &Device, account: (&str, &str, &str))
             "PrivilegeList",
             "SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeTakeOwnershipPrivilege\r\n\t\t\tSeDebugPrivilege\r\n\t\t\tSeSystemEnvironmentPrivilege\r\n\t\t\tSeLoadDriverPrivilege\r\n\t\t\tSeImpersonatePrivilege",
         );
-    f.into_record()
+    f
 }
 
 /// A `SecurityEvent` 4688 (process creation) for a benign process start on the scene's device.
-fn process_creation<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Record {
+fn process_creation<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Fields {
     let started = launch(ctx, scene);
     let (name, domain, sid) = match scene.user {
         Some(user) => (user.sam.as_str(), NETBIOS, user.sid.as_str()),
         None => (SYSTEM_NAME, "NT AUTHORITY", "S-1-5-18"),
     };
-    let mut f = Fields::new("SecurityEvent", 24);
+    let mut f = Fields::new("SecurityEvent");
     security_header(
         &mut f,
         ctx.time,
@@ -194,14 +190,14 @@ fn process_creation<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Record {
             },
         )
         .text("MandatoryLabel", "S-1-16-12288");
-    f.into_record()
+    f
 }
 
 /// The SYSTEM account's name as Security events write it.
 const SYSTEM_NAME: &str = "SYSTEM";
 
 /// A benign `SecurityEvent` record.
-pub(crate) fn security_event<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Record {
+pub(crate) fn security_event<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Fields {
     let world = ctx.world;
     let roll = ctx.rng.random_range(0..100);
     let dc = pick_dc(ctx.rng, world);
@@ -313,7 +309,7 @@ pub(crate) fn security_event<'w>(ctx: &mut Ctx<'_, 'w>, scene: &Scene<'w>) -> Re
                 };
                 let computer = computer.unwrap_or(scene.device);
                 let sid = world
-                    .user(service)
+                    .service(service)
                     .map(|u| u.sid.as_str())
                     .unwrap_or("S-1-5-18");
                 let logon = Logon {

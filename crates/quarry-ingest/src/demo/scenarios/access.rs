@@ -32,7 +32,7 @@ pub(crate) fn brute_force(p: &mut Planter<'_>, start: i64, rds: &Device, admin: 
             package: "NTLM",
             sub_status,
         };
-        let record = security_logon(time, &logon, &mut p.rng);
+        let record = security_logon(time, &logon, &mut p.rng).into_record();
         p.push(time, record);
         if attempt % 4 >= 2 {
             let record = remote_logon(p, time, rds, admin, false);
@@ -51,7 +51,7 @@ pub(crate) fn brute_force(p: &mut Planter<'_>, start: i64, rds: &Device, admin: 
         package: "Negotiate",
         sub_status: "",
     };
-    let record = security_logon(time, &logon, &mut p.rng);
+    let record = security_logon(time, &logon, &mut p.rng).into_record();
     p.push(time, record);
     let record = remote_logon(p, time, rds, admin, true);
     p.push(time, record);
@@ -65,7 +65,7 @@ fn remote_logon(
     admin: &User,
     success: bool,
 ) -> Record {
-    let mut f = Fields::new("DeviceLogonEvents", 30);
+    let mut f = Fields::new("DeviceLogonEvents");
     device_header(&mut f, time, rds, 0);
     f.text(
         "ActionType",
@@ -143,7 +143,7 @@ pub(crate) fn password_spray(p: &mut Planter<'_>, start: i64) {
             device: None,
             agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36",
         };
-        let record = signin_record(time, &sign_in, &mut p.rng);
+        let record = signin_record(time, &sign_in, &mut p.rng).into_record();
         p.push(time, record);
     }
 }

@@ -76,7 +76,7 @@ pub(crate) fn workstation_intrusion(p: &mut Planter<'_>, start: i64, ws: &Device
 
     // Persistence: the implant in the roaming profile, started at every logon.
     let run_time = powershell.started + 9 * SECOND;
-    let mut f = Fields::new("DeviceRegistryEvents", 32);
+    let mut f = Fields::new("DeviceRegistryEvents");
     device_header(&mut f, run_time, ws, 0);
     f.text("ActionType", "RegistryValueSet")
         .text(
@@ -171,7 +171,7 @@ pub(crate) fn file_server_intrusion(
         package: "Negotiate",
         sub_status: "",
     };
-    let record = security_logon(start - 2 * MINUTE, &logon, &mut p.rng);
+    let record = security_logon(start - 2 * MINUTE, &logon, &mut p.rng).into_record();
     p.push(start - 2 * MINUTE, record);
 
     let explorer = Proc {
@@ -224,7 +224,7 @@ pub(crate) fn file_server_intrusion(
         actor,
     };
     p.process(schtasks.started, fs, &shell, &schtasks);
-    let mut f = Fields::new("DeviceEvents", 30);
+    let mut f = Fields::new("DeviceEvents");
     device_header(&mut f, schtasks.started + SECOND, fs, 0);
     f.text("ActionType", "ScheduledTaskCreated").json(
         "AdditionalFields",

@@ -149,10 +149,12 @@ pub(crate) struct Planter<'w> {
 }
 
 impl<'w> Planter<'w> {
+    /// Adds `record`, happening at `time`.
     pub(crate) fn push(&mut self, time: i64, record: Record) {
         self.out.push((time, record));
     }
 
+    /// Adds the start of `child` by `parent` on `device`.
     pub(crate) fn process(
         &mut self,
         time: i64,
@@ -160,10 +162,11 @@ impl<'w> Planter<'w> {
         parent: &Proc<'_>,
         child: &Proc<'_>,
     ) {
-        let record = process_record(self.world, time, 0, device, parent, child);
+        let record = process_record(self.world, time, 0, device, parent, child).into_record();
         self.push(time, record);
     }
 
+    /// Adds a successful outbound connection of `proc` on `device` to `ip`:`port` (`url`).
     pub(crate) fn connect(
         &mut self,
         time: i64,
@@ -173,7 +176,7 @@ impl<'w> Planter<'w> {
         port: i64,
         url: &str,
     ) {
-        let mut f = Fields::new("DeviceNetworkEvents", 32);
+        let mut f = Fields::new("DeviceNetworkEvents");
         device_header(&mut f, time, device, 0);
         f.text("ActionType", "ConnectionSuccess")
             .text("RemoteIP", ip)
@@ -182,12 +185,13 @@ impl<'w> Planter<'w> {
             .text("RemoteIPType", "Public")
             .text("LocalIP", device.ip.as_str())
             .long("LocalPort", self.rng.random_range(49_152..65_535))
-            .text("LocalIPType", "Private")
             .text("Protocol", "Tcp");
         initiating(&mut f, self.world, proc);
         self.push(time, f.into_record());
     }
 
+    /// Adds the creation of the file at `path` by `proc` on `device`, downloaded from `origin`
+    /// if that is not empty.
     pub(crate) fn file(
         &mut self,
         time: i64,
@@ -198,7 +202,7 @@ impl<'w> Planter<'w> {
         origin: &str,
     ) {
         let name = path.rsplit('\\').next().unwrap_or(path);
-        let mut f = Fields::new("DeviceFileEvents", 32);
+        let mut f = Fields::new("DeviceFileEvents");
         device_header(&mut f, time, device, 0);
         f.text("ActionType", "FileCreated")
             .text("FileName", name)
