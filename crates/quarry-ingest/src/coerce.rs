@@ -79,6 +79,10 @@ pub struct TableBuilder {
     time_columns: Vec<usize>,
     type_column: Option<usize>,
     rows: usize,
+    /// The previous record's field names with their columns: records of one input usually
+    /// list the same fields in the same order, so a name equal to the one at the same place
+    /// last time needs no hash lookup.
+    last_fields: Vec<(String, Option<usize>)>,
     /// Field names that matched no column, with how often they were dropped.
     dropped: BTreeMap<String, u64>,
 }
@@ -124,6 +128,7 @@ impl TableBuilder {
             time_columns,
             type_column,
             rows: 0,
+            last_fields: Vec::new(),
             dropped: BTreeMap::new(),
         }
     }
@@ -158,8 +163,25 @@ impl TableBuilder {
         let columns = self.schema.columns();
         let mut cells: Vec<Cell<'_>> = vec![Cell::Null; columns.len()];
         let mut unmatched: Vec<&str> = Vec::new();
-        for (name, value) in fields {
-            let Some(position) = self.column_of(name) else {
+        for (index, (name, value)) in fields.iter().enumerate() {
+            let known = self
+                .last_fields
+                .get(index)
+                .filter(|(last, _)| last == name)
+                .map(|(_, position)| *position);
+            let found = match known {
+                Some(position) => position,
+                None => {
+                    let position = self.column_of(name);
+                    if index < self.last_fields.len() {
+                        self.last_fields[index] = (name.clone(), position);
+                    } else {
+                        self.last_fields.push((name.clone(), position));
+                    }
+                    position
+                }
+            };
+            let Some(position) = found else {
                 if !is_blank(value) {
                     unmatched.push(name);
                 }

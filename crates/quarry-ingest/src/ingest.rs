@@ -413,21 +413,31 @@ impl Sink {
 
     /// Takes one record for `table`.
     fn accept(&mut self, position: Position, table: &str, fields: Map<String, Value>) {
-        let Some(schema) = self.known_schema(table) else {
-            self.custom
-                .entry(table.to_string())
-                .or_default()
-                .push((position, fields));
+        // The common case, a table already being built, costs one lookup and no allocation.
+        if !self.builders.contains_key(table) {
+            let Some(schema) = self.known_schema(table) else {
+                self.custom
+                    .entry(table.to_string())
+                    .or_default()
+                    .push((position, fields));
+                return;
+            };
+            self.builders
+                .insert(table.to_string(), TableBuilder::new(schema));
+        }
+        let Some(builder) = self.builders.get_mut(table) else {
             return;
         };
-        let builder = self
-            .builders
-            .entry(table.to_string())
-            .or_insert_with(|| TableBuilder::new(schema));
         match builder.append(&fields) {
             Ok(()) => {
-                *self.accepted.entry(table.to_string()).or_insert(0) += 1;
-                if builder.len() >= FLUSH_ROWS {
+                let full = builder.len() >= FLUSH_ROWS;
+                match self.accepted.get_mut(table) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.accepted.insert(table.to_string(), 1);
+                    }
+                }
+                if full {
                     self.flush(table);
                 }
             }
