@@ -70,25 +70,32 @@ fn print_text(args: &DemoArgs, report: &DemoReport) {
             RuleStatus::NoHits => "no hits".to_string(),
             RuleStatus::Error(message) => format!("error: {message}"),
         };
+        let severity = match outcome.rule.header.severity.as_str() {
+            "" => "-",
+            other => other,
+        };
         println!(
-            "{:<name_width$}  {:<13}  {result}",
-            outcome.rule.header.name, outcome.rule.header.severity
+            "{:<name_width$}  {severity:<13}  {result}",
+            outcome.rule.header.name
         );
     }
     println!();
     for result in &report.scenarios {
         let scenario = result.scenario;
+        let place: Vec<&str> = [scenario.device, scenario.account]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
         println!(
-            "{} {} ({}) on {}",
+            "{} {} ({}){}",
             if result.found { "found   " } else { "MISSED  " },
             scenario.title,
             scenario.techniques.join(", "),
-            [scenario.device, scenario.account]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" / ")
+            if place.is_empty() {
+                String::new()
+            } else {
+                format!(" on {}", place.join(" / "))
+            }
         );
     }
     for (rule, rows) in &report.unexplained {
