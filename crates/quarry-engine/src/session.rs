@@ -23,7 +23,8 @@ pub struct SessionConfig {
     pub now_nanos: Option<i64>,
     /// Values for `declare query_parameters` and rule parameters, as text.
     pub parameters: BTreeMap<String, String>,
-    /// Memory cap in bytes for query execution (operators spill or fail beyond it).
+    /// Memory cap in bytes for query execution (operators spill or fail beyond it); half of
+    /// the machine's memory when unset (see [`default_memory_limit`]).
     pub memory_limit: Option<usize>,
     /// Wall-clock limit for one query.
     pub time_limit: Option<Duration>,
@@ -31,6 +32,29 @@ pub struct SessionConfig {
     pub max_rows: Option<usize>,
     /// Number of partitions DataFusion executes in parallel (the core count when unset).
     pub target_partitions: Option<usize>,
+}
+
+/// The memory cap of a session that sets none: half of the machine's memory (`MemTotal` in
+/// `/proc/meminfo`), or 4 GiB where that cannot be read.
+pub fn default_memory_limit() -> usize {
+    const FALLBACK: usize = 4 << 30;
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                })
+        });
+    match total_kib {
+        Some(kib) if kib > 0 => kib.saturating_mul(1024) / 2,
+        _ => FALLBACK,
+    }
 }
 
 /// Sums the file-scan metrics over every node of an executed plan.
@@ -82,10 +106,9 @@ impl Session {
         if let Some(partitions) = config.target_partitions {
             df_config = df_config.with_target_partitions(partitions.max(1));
         }
-        let mut runtime = RuntimeEnvBuilder::new();
-        if let Some(limit) = config.memory_limit {
-            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
-        }
+        let limit = config.memory_limit.unwrap_or_else(default_memory_limit);
+        let runtime =
+            RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         let runtime = runtime.build_arc()?;
         let context = SessionContext::new_with_config_rt(df_config, runtime);
         Ok(Session {
@@ -209,5 +232,31 @@ impl Session {
             .build()
             .map_err(|e| EngineError::Execution(e.into()))?;
         runtime.block_on(self.run(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::execution::memory_pool::MemoryLimit;
+
+    fn limit_of(session: &Session) -> MemoryLimit {
+        session.context().runtime_env().memory_pool.memory_limit()
+    }
+
+    #[test]
+    fn sessions_have_a_memory_cap_even_when_none_is_set() {
+        let default = Session::new(SessionConfig::default()).unwrap();
+        assert!(matches!(
+            limit_of(&default),
+            MemoryLimit::Finite(n) if n == default_memory_limit()
+        ));
+        assert!(default_memory_limit() > 0);
+        let capped = Session::new(SessionConfig {
+            memory_limit: Some(1 << 20),
+            ..SessionConfig::default()
+        })
+        .unwrap();
+        assert!(matches!(limit_of(&capped), MemoryLimit::Finite(n) if n == 1 << 20));
     }
 }
