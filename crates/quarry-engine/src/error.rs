@@ -34,6 +34,9 @@ pub enum EngineError {
     /// The query ran longer than the session's time limit.
     #[error("the query exceeded its time limit of {0:?}")]
     Timeout(std::time::Duration),
+    /// The query was cancelled through the session's [`crate::session::CancelHandle`].
+    #[error("the query was cancelled")]
+    Cancelled,
 }
 
 impl EngineError {

@@ -14,6 +14,7 @@ use datafusion::prelude::{SessionConfig as DfConfig, SessionContext};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// How a session runs queries.
 #[derive(Debug, Clone, Default)]
@@ -84,11 +85,25 @@ fn scan_stats(plan: &dyn datafusion::physical_plan::ExecutionPlan) -> ScanStats 
     stats
 }
 
+/// Cancels the queries a session is running, from any thread (a stop button, Ctrl-C, a hunt
+/// that is being shut down). Queries started after the call are not affected.
+#[derive(Debug, Clone)]
+pub struct CancelHandle(Arc<watch::Sender<u64>>);
+
+impl CancelHandle {
+    /// Stops every query the session is running now; each returns [`EngineError::Cancelled`].
+    pub fn cancel(&self) {
+        self.0
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+}
+
 /// A query session over a set of tables.
 pub struct Session {
     config: SessionConfig,
     context: SessionContext,
     tables: RwLock<HashMap<String, Arc<dyn TableProvider>>>,
+    cancel: Arc<watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -115,7 +130,13 @@ impl Session {
             config,
             context,
             tables: RwLock::new(HashMap::new()),
+            cancel: Arc::new(watch::Sender::new(0)),
         })
+    }
+
+    /// A handle that cancels this session's running queries.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.cancel.clone())
     }
 
     /// The session's configuration.
@@ -183,6 +204,9 @@ impl Session {
 
     /// Parses, plans and runs `text`.
     pub async fn run(&self, text: &str) -> Result<QueryOutput> {
+        // Subscribing marks the current generation as seen: a cancel from now on, planning
+        // included, stops this query.
+        let mut cancelled = self.cancel.subscribe();
         let parsed = quarry_kql::parse(text);
         if !parsed.is_ok() {
             return Err(EngineError::Syntax(parsed.diagnostics));
@@ -192,11 +216,19 @@ impl Session {
         let task = Arc::new(frame.task_ctx());
         let physical = frame.create_physical_plan().await?;
         let run = datafusion::physical_plan::collect(physical.clone(), task);
-        let mut batches = match self.config.time_limit {
-            Some(limit) => tokio::time::timeout(limit, run)
-                .await
-                .map_err(|_| EngineError::Timeout(limit))??,
-            None => run.await?,
+        let limited = async {
+            match self.config.time_limit {
+                Some(limit) => tokio::time::timeout(limit, run)
+                    .await
+                    .map_err(|_| EngineError::Timeout(limit))?
+                    .map_err(EngineError::from),
+                None => run.await.map_err(EngineError::from),
+            }
+        };
+        // Dropping the running plan on cancel stops its tasks.
+        let mut batches = tokio::select! {
+            result = limited => result?,
+            _ = cancelled.changed() => return Err(EngineError::Cancelled),
         };
         let schema = planned.schema;
         let mut truncated = false;
@@ -242,6 +274,35 @@ mod tests {
 
     fn limit_of(session: &Session) -> MemoryLimit {
         session.context().runtime_env().memory_pool.memory_limit()
+    }
+
+    #[test]
+    fn a_running_query_is_cancelled_from_another_thread() {
+        let session = Session::new(SessionConfig::default()).unwrap();
+        let handle = session.cancel_handle();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let finished = done.clone();
+        // Cancels until the query has returned, so that the test cannot hang whatever the
+        // timing.
+        let canceller = std::thread::spawn(move || {
+            while !finished.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(200));
+                handle.cancel();
+            }
+        });
+        let started = std::time::Instant::now();
+        // About 9 * 10^9 joined rows: it runs far longer than the cancel takes.
+        let result = session.run_blocking(
+            "range x from 1 to 300000 step 1 | extend k = x % 10 \
+             | join kind=inner (range y from 1 to 300000 step 1 | extend k = y % 10) on k | count",
+        );
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        canceller.join().unwrap();
+        assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(60));
+        // A cancel before a query starts does not stop it.
+        session.cancel_handle().cancel();
+        assert_eq!(session.run_blocking("print x = 1").unwrap().row_count(), 1);
     }
 
     #[test]
