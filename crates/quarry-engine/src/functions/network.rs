@@ -534,14 +534,9 @@ fn ipv6_is_in_range_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::functions::strings::tests::ctx;
-    use datafusion::arrow::array::{ArrayRef, Int64Array};
-    use datafusion::arrow::datatypes::{Field, Schema};
-    use datafusion::arrow::record_batch::RecordBatch;
+    use crate::functions::strings::tests::{ctx, eval_scalar};
     use datafusion::logical_expr::lit;
-    use datafusion::prelude::SessionContext;
     use quarry_kql::Span;
-    use std::sync::Arc;
 
     fn s(text: &str) -> PlannedArg {
         PlannedArg {
@@ -568,21 +563,7 @@ mod tests {
     }
 
     async fn call(name: &str, args: Vec<PlannedArg>) -> ScalarValue {
-        let expr = plan(name, &args, &ctx()).unwrap().unwrap();
-        let schema = Arc::new(Schema::new(vec![Field::new("one", DataType::Int64, false)]));
-        let batch = RecordBatch::try_new(
-            schema,
-            vec![Arc::new(Int64Array::from(vec![1])) as ArrayRef],
-        )
-        .unwrap();
-        let session = SessionContext::new();
-        let frame = session
-            .read_batch(batch)
-            .unwrap()
-            .select(vec![expr.alias("x")])
-            .unwrap();
-        let batches = frame.collect().await.unwrap();
-        ScalarValue::try_from_array(batches[0].column(0), 0).unwrap()
+        eval_scalar(plan(name, &args, &ctx()).unwrap().unwrap()).await
     }
 
     fn b(value: Option<bool>) -> ScalarValue {

@@ -1880,6 +1880,12 @@ pub(super) mod tests {
         datafusion::arrow::compute::concat(&refs).unwrap()
     }
 
+    /// Evaluates an expression that reads no column (one row) and returns its value.
+    pub(crate) async fn eval_scalar(expr: Expr) -> ScalarValue {
+        let array = eval_on(strings(&[None]), expr).await;
+        ScalarValue::try_from_array(&array, 0).unwrap()
+    }
+
     pub(crate) fn strings(values: &[Option<&str>]) -> ArrayRef {
         Arc::new(StringArray::from(values.to_vec()))
     }

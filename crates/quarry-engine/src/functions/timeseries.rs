@@ -1206,13 +1206,8 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::functions::strings::tests::{arg, ctx};
-    use datafusion::arrow::array::{ArrayRef, Int64Array};
-    use datafusion::arrow::datatypes::{Field, Schema};
-    use datafusion::arrow::record_batch::RecordBatch;
+    use crate::functions::strings::tests::{arg, ctx, eval_scalar};
     use datafusion::logical_expr::lit;
-    use datafusion::prelude::SessionContext;
-    use std::sync::Arc;
 
     fn d(text: &str) -> PlannedArg {
         arg(
@@ -1238,21 +1233,7 @@ mod tests {
     }
 
     async fn call(name: &str, args: Vec<PlannedArg>) -> ScalarValue {
-        let expr = plan(name, &args, &ctx()).unwrap().unwrap();
-        let schema = Arc::new(Schema::new(vec![Field::new("one", DataType::Int64, false)]));
-        let batch = RecordBatch::try_new(
-            schema,
-            vec![Arc::new(Int64Array::from(vec![1])) as ArrayRef],
-        )
-        .unwrap();
-        let session = SessionContext::new();
-        let frame = session
-            .read_batch(batch)
-            .unwrap()
-            .select(vec![expr.alias("x")])
-            .unwrap();
-        let batches = frame.collect().await.unwrap();
-        ScalarValue::try_from_array(batches[0].column(0), 0).unwrap()
+        eval_scalar(plan(name, &args, &ctx()).unwrap().unwrap()).await
     }
 
     async fn text(name: &str, args: Vec<PlannedArg>) -> String {
