@@ -168,11 +168,3 @@ pub fn parse_windows_integer(text: &str) -> Option<i64> {
 pub fn file_name(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
 }
-
-/// The folder of a Windows path, without the trailing separator.
-pub fn folder(path: &str) -> &str {
-    match path.rfind(['\\', '/']) {
-        Some(at) => &path[..at],
-        None => "",
-    }
-}

@@ -83,7 +83,8 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WorkspaceE
 pub struct Workspace {
     root: PathBuf,
     manifest: Manifest,
-    lock: Option<File>,
+    /// The write lock, held until the workspace is dropped.
+    _lock: Option<File>,
 }
 
 impl Workspace {
@@ -96,7 +97,7 @@ impl Workspace {
         Ok(Workspace {
             root: root.to_path_buf(),
             manifest: read_manifest(&manifest_path)?,
-            lock: None,
+            _lock: None,
         })
     }
 
@@ -135,7 +136,7 @@ impl Workspace {
         let workspace = Workspace {
             root: root.to_path_buf(),
             manifest,
-            lock: Some(lock),
+            _lock: Some(lock),
         };
         workspace.remove_leftovers()?;
         if !manifest_path.is_file() {
@@ -225,11 +226,6 @@ impl Workspace {
             }
         }
         Ok(())
-    }
-
-    /// Whether this handle holds the write lock.
-    pub fn is_writable(&self) -> bool {
-        self.lock.is_some()
     }
 }
 
