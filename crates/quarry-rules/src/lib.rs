@@ -1,9 +1,11 @@
-//! `quarry-rules`: rule sources, rule model, analysis, catalog; for now the Azure-Sentinel YAML
-//! query reader.
+//! `quarry-rules`: rule sources (Azure-Sentinel), the rule model, static analysis of rule KQL,
+//! enrichment, ATT&CK data and the catalog store.
 //!
-//! [`sentinel::read_rule_query`] takes the text of an Azure-Sentinel rule file and returns its
-//! `query:` together with a map from offsets in the query back to offsets in the file, so that
-//! diagnostics found in the query can point into the file. [`sentinel::rule_files`] lists the rule
-//! files of a folder.
+//! The flow is `source` (find and read rule files) → `analysis` (what the KQL does) → `enrich`
+//! (generated fields) → `catalog` (SQLite with full-text search).
 
+pub mod analysis;
+pub mod attack;
+pub mod enrich;
+pub mod model;
 pub mod sentinel;
