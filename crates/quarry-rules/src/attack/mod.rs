@@ -144,10 +144,9 @@ impl Attack {
     pub fn resolve(&self, id: &str) -> TechniqueStatus<'_> {
         match self.technique(id) {
             None => TechniqueStatus::Unknown,
-            Some(t) if t.revoked => TechniqueStatus::Revoked(
-                t,
-                t.revoked_by.as_deref().and_then(|r| self.technique(r)),
-            ),
+            Some(t) if t.revoked => {
+                TechniqueStatus::Revoked(t, t.revoked_by.as_deref().and_then(|r| self.technique(r)))
+            }
             Some(t) if t.deprecated => TechniqueStatus::Deprecated(t),
             Some(t) => TechniqueStatus::Active(t),
         }
@@ -208,7 +207,11 @@ mod tests {
             "Credential Access",
             "TA0006",
         ] {
-            assert_eq!(attack.tactic(name).map(|t| t.id.as_str()), Some("TA0006"), "{name}");
+            assert_eq!(
+                attack.tactic(name).map(|t| t.id.as_str()),
+                Some("TA0006"),
+                "{name}"
+            );
         }
         assert!(attack.tactic("Ransomware").is_none());
     }

@@ -2,9 +2,11 @@
 //!
 //! Only the query is read for now; the rest of the rule model comes later.
 
+mod document;
 mod header;
 mod query_field;
 
+pub use document::{read_rule, RuleReadError};
 pub use header::{read_rule_header, RuleHeader};
 pub use query_field::{QueryStyle, RuleQuery};
 
