@@ -9,3 +9,4 @@ pub mod attack;
 pub mod enrich;
 pub mod model;
 pub mod sentinel;
+pub mod source;

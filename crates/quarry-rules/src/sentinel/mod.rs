@@ -100,6 +100,11 @@ pub fn is_yaml_path(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
+/// A [`YamlError`] for any YAML document read with serde-saphyr (parsers as well as rules).
+pub(crate) fn yaml_error_for(error: &serde_saphyr::Error, yaml: &str) -> YamlError {
+    yaml_error(error, yaml)
+}
+
 /// Turns a serde-saphyr error into a [`YamlError`] with a plain message and a position.
 fn yaml_error(error: &serde_saphyr::Error, yaml: &str) -> YamlError {
     let (line, column) = error
