@@ -6,7 +6,10 @@
 
 pub mod analysis;
 pub mod attack;
+pub mod catalog;
+pub mod coverage;
 pub mod enrich;
 pub mod model;
+pub mod parameters;
 pub mod sentinel;
 pub mod source;
