@@ -567,6 +567,7 @@ pub(crate) mod tests {
             render: None,
             truncated: false,
             scan: Default::default(),
+            warnings: Vec::new(),
         }
     }
 

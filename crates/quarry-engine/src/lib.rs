@@ -4,6 +4,10 @@
 //! A [`Session`] holds the tables a query can read, the pinned `now`, parameters and limits;
 //! [`Session::run`] parses, binds and plans a query text into a DataFusion `LogicalPlan` (built
 //! programmatically, never through SQL) and executes it into a [`QueryOutput`].
+//!
+//! Queries can also call the session's stored functions (parsers such as ASIM's `imDns`,
+//! registered with [`Session::register_function`], see [`stored`]) and read Sentinel
+//! watchlists with `_GetWatchlist('name')` from CSV files (see [`watchlist`]).
 
 pub mod conformance;
 pub mod error;
@@ -13,10 +17,13 @@ pub mod output;
 mod planner;
 pub mod schemas;
 pub mod session;
+pub mod stored;
 pub mod types;
 pub mod values;
+pub mod watchlist;
 
 pub use error::{EngineError, Result};
-pub use output::{QueryOutput, RenderRequest, ScanStats};
+pub use output::{QueryOutput, QueryWarning, RenderRequest, ScanStats};
 pub use session::{Session, SessionConfig};
+pub use stored::{CompiledFunction, StoredFunction, StoredFunctionError, StoredParameter};
 pub use types::KustoType;

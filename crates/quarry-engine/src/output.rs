@@ -27,6 +27,18 @@ pub struct QueryOutput {
     pub truncated: bool,
     /// What executing the query read.
     pub scan: ScanStats,
+    /// Problems that did not stop the query, in the order planning found them.
+    pub warnings: Vec<QueryWarning>,
+}
+
+/// Something a query should know about that did not stop it, such as a `union isfuzzy=true`
+/// leg that was left out or a watchlist that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QueryWarning {
+    /// What happened.
+    pub message: String,
+    /// Where in the query text (the call of the stored function, when it happened inside one).
+    pub span: Option<quarry_kql::Span>,
 }
 
 /// What a query's execution read from its sources, from DataFusion's metrics.

@@ -1,8 +1,9 @@
 //! The query session: tables, pinned `now`, parameters and limits, and running queries.
 
 use crate::error::{EngineError, Result};
-use crate::output::{QueryOutput, ScanStats};
+use crate::output::{QueryOutput, QueryWarning, ScanStats};
 use crate::planner::Planner;
+use crate::stored::CompiledFunction;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
@@ -12,6 +13,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::metrics::MetricValue;
 use datafusion::prelude::{SessionConfig as DfConfig, SessionContext};
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -33,6 +35,12 @@ pub struct SessionConfig {
     pub max_rows: Option<usize>,
     /// Number of partitions DataFusion executes in parallel (the core count when unset).
     pub target_partitions: Option<usize>,
+    /// The folder `_GetWatchlist('name')` reads `<name>.csv` from (see [`crate::watchlist`]);
+    /// without one every watchlist is missing.
+    pub watchlist_dir: Option<PathBuf>,
+    /// When true, `_GetWatchlist` of a watchlist that does not exist is an error; by default it
+    /// is an empty table with the standard columns and a warning, as in Sentinel.
+    pub strict_watchlists: bool,
 }
 
 /// The memory cap of a session that sets none: half of the machine's memory (`MemTotal` in
@@ -103,6 +111,9 @@ pub struct Session {
     config: SessionConfig,
     context: SessionContext,
     tables: RwLock<HashMap<String, Arc<dyn TableProvider>>>,
+    /// Stored functions by name; replaced as a whole on registration so that a query plans
+    /// against one consistent snapshot.
+    functions: RwLock<Arc<HashMap<String, Arc<CompiledFunction>>>>,
     cancel: Arc<watch::Sender<u64>>,
 }
 
@@ -130,6 +141,7 @@ impl Session {
             config,
             context,
             tables: RwLock::new(HashMap::new()),
+            functions: RwLock::new(Arc::new(HashMap::new())),
             cancel: Arc::new(watch::Sender::new(0)),
         })
     }
@@ -184,6 +196,18 @@ impl Session {
         names
     }
 
+    /// Adds or replaces a compiled stored function.
+    pub(crate) fn insert_function(&self, function: Arc<CompiledFunction>) {
+        if let Ok(mut functions) = self.functions.write() {
+            Arc::make_mut(&mut functions).insert(function.name().to_string(), function);
+        }
+    }
+
+    /// The stored functions as they are now.
+    pub(crate) fn functions_snapshot(&self) -> Arc<HashMap<String, Arc<CompiledFunction>>> {
+        self.functions.read().map(|f| f.clone()).unwrap_or_default()
+    }
+
     /// The instant `now()` means for a query starting now.
     pub fn now_nanos(&self) -> i64 {
         self.config
@@ -194,12 +218,18 @@ impl Session {
     /// Parses, binds and plans `text` without running it: the errors [`Session::run`] would
     /// report before execution (syntax, unknown names, types, unsupported features).
     pub fn plan_only(&self, text: &str) -> Result<()> {
+        self.plan_with_warnings(text).map(|_| ())
+    }
+
+    /// [`Session::plan_only`], returning the warnings planning gave (skipped `union
+    /// isfuzzy=true` legs, missing watchlists).
+    pub fn plan_with_warnings(&self, text: &str) -> Result<Vec<QueryWarning>> {
         let parsed = quarry_kql::parse(text);
         if !parsed.is_ok() {
             return Err(EngineError::Syntax(parsed.diagnostics));
         }
-        Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
-        Ok(())
+        let planned = Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
+        Ok(planned.warnings)
     }
 
     /// Parses, plans and runs `text`.
@@ -254,6 +284,7 @@ impl Session {
             render: planned.render,
             truncated,
             scan: scan_stats(physical.as_ref()),
+            warnings: planned.warnings,
         })
     }
 

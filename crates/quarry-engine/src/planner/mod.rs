@@ -4,6 +4,7 @@
 //! [`Relation`]s (a plan plus whether KQL fixes its row order) and scalar expressions into
 //! DataFusion `Expr`s against the schema of the relation they apply to.
 
+mod calls;
 mod expand;
 mod join;
 mod operators;
@@ -17,8 +18,9 @@ mod top_nested;
 mod window;
 
 use crate::error::{EngineError, Result};
-use crate::output::RenderRequest;
+use crate::output::{QueryWarning, RenderRequest};
 use crate::session::Session;
+use calls::{ActiveCall, Callable};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::{Column, DFSchema, TableReference};
 use datafusion::datasource::provider_as_source;
@@ -37,6 +39,7 @@ pub(crate) struct Planned {
     pub schema: SchemaRef,
     pub ordered: bool,
     pub render: Option<RenderRequest>,
+    pub warnings: Vec<QueryWarning>,
 }
 
 /// A tabular value: its plan and whether KQL's semantics fix its row order.
@@ -70,8 +73,8 @@ enum Binding {
     Scalar(Expr),
     /// A tabular value.
     Tabular(Relation),
-    /// A user-defined function or view.
-    Function(Rc<FunctionDef>),
+    /// A user-defined function or view: a query's own `let`, or a stored function.
+    Function(Callable),
 }
 
 /// Turns one query into a plan; lives for one query (it holds the `let` scopes).
@@ -84,6 +87,11 @@ pub(crate) struct Planner<'s> {
     /// The schema of the rows a scalar user-function call is evaluated over, while its
     /// arguments are planned.
     row_schema: Option<DFSchema>,
+    /// The session's stored functions, consulted after every `let` scope.
+    stored: HashMap<String, Binding>,
+    /// The function calls being planned, outermost first: the guard against recursion.
+    calls: Vec<ActiveCall>,
+    warnings: Vec<QueryWarning>,
 }
 
 /// A column reference by exact (case-sensitive) name; never `col()`, which lower-cases.
@@ -134,6 +142,13 @@ impl<'s> Planner<'s> {
             render: None,
             alias_counter: 0,
             row_schema: None,
+            stored: session
+                .functions_snapshot()
+                .iter()
+                .map(|(name, f)| (name.clone(), Binding::Function(Callable::Stored(f.clone()))))
+                .collect(),
+            calls: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -161,6 +176,7 @@ impl<'s> Planner<'s> {
             schema,
             ordered: relation.ordered,
             render: self.render.take(),
+            warnings: std::mem::take(&mut self.warnings),
         })
     }
 
@@ -193,7 +209,7 @@ impl<'s> Planner<'s> {
     fn plan_let(&mut self, value: &LetValue) -> Result<Binding> {
         Ok(match value {
             LetValue::Function { function } | LetValue::View { function } => {
-                Binding::Function(Rc::new(function.clone()))
+                Binding::Function(Callable::Local(Rc::new(function.clone())))
             }
             LetValue::Expr { expr } => match self.plan_value(expr)? {
                 Bound::Tabular(relation) => Binding::Tabular(relation),
@@ -228,8 +244,13 @@ impl<'s> Planner<'s> {
         }
     }
 
+    /// What `name` means here: a query-local name first, then a stored function.
     fn lookup(&self, name: &str) -> Option<&Binding> {
-        self.scopes.iter().rev().find_map(|scope| scope.get(name))
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| scope.get(name))
+            .or_else(|| self.stored.get(name))
     }
 
     fn next_alias(&mut self, prefix: &str) -> String {
@@ -254,13 +275,22 @@ impl<'s> Planner<'s> {
 
     /// True when `expr` denotes a table rather than a scalar.
     fn is_tabular(&self, expr: &KqlExpr) -> bool {
+        self.is_tabular_at(expr, 0)
+    }
+
+    /// [`Planner::is_tabular`] `depth` function bodies deep; gives up (false) beyond a depth
+    /// that only a recursive function reaches, which planning then reports.
+    fn is_tabular_at(&self, expr: &KqlExpr, depth: usize) -> bool {
+        if depth > calls::MAX_CALL_DEPTH {
+            return false;
+        }
         match &expr.kind {
             ExprKind::Pipeline { .. } | ExprKind::Source { .. } => true,
-            ExprKind::Paren { inner } => self.is_tabular(inner),
+            ExprKind::Paren { inner } => self.is_tabular_at(inner, depth),
             ExprKind::Name { name } => match self.lookup(&name.name) {
                 Some(Binding::Tabular(_)) => true,
                 Some(Binding::Scalar(_)) => false,
-                Some(Binding::Function(f)) => self.function_is_tabular(f),
+                Some(Binding::Function(f)) => self.function_is_tabular_at(f, depth + 1),
                 None => self.session.table(&name.name).is_some(),
             },
             ExprKind::Pattern { .. } => true,
@@ -268,8 +298,9 @@ impl<'s> Planner<'s> {
                 ExprKind::Name { name } => match name.name.as_str() {
                     "materialize" | "table" | "view" => true,
                     other => match self.lookup(other) {
-                        Some(Binding::Function(f)) => self.function_is_tabular(f),
-                        _ => false,
+                        Some(Binding::Function(f)) => self.function_is_tabular_at(f, depth + 1),
+                        Some(_) => false,
+                        None => other == crate::watchlist::WATCHLIST_FUNCTION,
                     },
                 },
                 _ => false,
@@ -279,31 +310,57 @@ impl<'s> Planner<'s> {
     }
 
     fn function_is_tabular(&self, function: &FunctionDef) -> bool {
+        self.function_is_tabular_at(function, 0)
+    }
+
+    fn function_is_tabular_at(&self, function: &FunctionDef, depth: usize) -> bool {
         match function.body.last() {
-            Some(Statement::Query(expr)) => {
-                let params_tabular = function.parameters.iter().any(|p| {
-                    matches!(p.ty, ParameterType::Tabular { .. })
-                        && matches!(&expr.kind, ExprKind::Name { name } if name.name == p.name.name)
-                });
-                params_tabular || self.is_tabular(expr) || self.body_let_is_tabular(function, expr)
-            }
+            Some(Statement::Query(expr)) => self.body_value_is_tabular(function, expr, depth),
             _ => false,
         }
     }
 
-    /// A function body whose result is a name bound by a tabular `let` inside the body.
-    fn body_let_is_tabular(&self, function: &FunctionDef, result: &KqlExpr) -> bool {
-        let ExprKind::Name { name } = &result.kind else {
-            return matches!(&result.kind, ExprKind::Pipeline { .. });
+    /// Whether `expr`, an expression in `function`'s body, is tabular: names the body binds
+    /// (its `let`s, then its parameters) are looked up there, since they are not in scope yet.
+    fn body_value_is_tabular(&self, function: &FunctionDef, expr: &KqlExpr, depth: usize) -> bool {
+        if depth > calls::MAX_CALL_DEPTH {
+            return false;
+        }
+        let called = match &expr.kind {
+            ExprKind::Paren { inner } => return self.body_value_is_tabular(function, inner, depth),
+            ExprKind::Name { name } => &name.name,
+            ExprKind::Call {
+                function: callee, ..
+            } => match &callee.kind {
+                ExprKind::Name { name } => &name.name,
+                _ => return self.is_tabular_at(expr, depth),
+            },
+            _ => return self.is_tabular_at(expr, depth),
         };
-        function.body.iter().any(|statement| match statement {
-            Statement::Let {
-                name: bound,
-                value: LetValue::Expr { expr },
-                ..
-            } => bound.name == name.name && self.is_tabular(expr),
-            _ => false,
-        })
+        let body_let = function
+            .body
+            .iter()
+            .rev()
+            .find_map(|statement| match statement {
+                Statement::Let { name, value, .. } if &name.name == called => Some(value),
+                _ => None,
+            });
+        match body_let {
+            Some(LetValue::Expr { expr: value }) => {
+                matches!(expr.kind, ExprKind::Name { .. })
+                    && self.body_value_is_tabular(function, value, depth + 1)
+            }
+            Some(LetValue::Function { function: inner } | LetValue::View { function: inner }) => {
+                self.function_is_tabular_at(inner, depth + 1)
+            }
+            None => match function.parameters.iter().find(|p| &p.name.name == called) {
+                Some(parameter) => {
+                    matches!(parameter.ty, ParameterType::Tabular { .. })
+                        && matches!(expr.kind, ExprKind::Name { .. })
+                }
+                None => self.is_tabular_at(expr, depth),
+            },
+        }
     }
 
     /// Plans a tabular expression.
@@ -354,6 +411,7 @@ impl<'s> Planner<'s> {
             for scope in &self.scopes {
                 candidates.extend(scope.keys().map(String::as_str));
             }
+            candidates.extend(self.stored.keys().map(String::as_str));
             let message = format!("unknown table `{}`", name.name);
             return Err(match closest(&name.name, candidates) {
                 Some(best) => EngineError::bind_with_help(
@@ -443,6 +501,9 @@ impl<'s> Planner<'s> {
                     format!("`{other}` is not a tabular function"),
                     name.span,
                 )),
+                None if other == crate::watchlist::WATCHLIST_FUNCTION => {
+                    self.plan_watchlist(args, span)
+                }
                 None => Err(EngineError::bind_with_help(
                     format!("unknown table or function `{other}`"),
                     name.span,
@@ -450,69 +511,6 @@ impl<'s> Planner<'s> {
                 )),
             },
         }
-    }
-
-    /// Calls a user-defined function: binds the parameters in a new scope and plans the body.
-    /// `piped` is the input of `invoke`, bound to the first (tabular) parameter.
-    fn call_function(
-        &mut self,
-        name: &str,
-        function: &FunctionDef,
-        args: &[Arg],
-        span: Span,
-        piped: Option<Relation>,
-    ) -> Result<Bound> {
-        let mut scope = HashMap::new();
-        let mut positional = args.iter().filter(|a| a.name.is_none());
-        let mut parameters = function.parameters.iter();
-        if let Some(input) = piped {
-            let Some(first) = parameters.next() else {
-                return Err(EngineError::bind(
-                    format!("`{name}` takes no tabular input to invoke with"),
-                    span,
-                ));
-            };
-            scope.insert(first.name.name.clone(), Binding::Tabular(input));
-        }
-        for parameter in parameters {
-            let named = args.iter().find(|a| {
-                a.name
-                    .as_ref()
-                    .is_some_and(|n| n.name == parameter.name.name)
-            });
-            let arg = named.or_else(|| positional.next());
-            let binding = match (arg, &parameter.default) {
-                (Some(arg), _) if self.is_tabular(&arg.value) => {
-                    Binding::Tabular(self.plan_tabular(&arg.value)?)
-                }
-                // A scalar argument may refer to the caller's columns (`f(x)` inside `extend`).
-                (Some(arg), _) => Binding::Scalar(match self.row_schema.clone() {
-                    Some(schema) => self.plan_scalar(&arg.value, &schema)?,
-                    None => self.plan_constant(&arg.value)?,
-                }),
-                (None, Some(default)) => Binding::Scalar(self.plan_constant(default)?),
-                (None, None) => {
-                    return Err(EngineError::bind(
-                        format!(
-                            "`{name}` needs a value for parameter `{}`",
-                            parameter.name.name
-                        ),
-                        span,
-                    ))
-                }
-            };
-            scope.insert(parameter.name.name.clone(), binding);
-        }
-        if positional.next().is_some() {
-            return Err(EngineError::bind(
-                format!("too many arguments for `{name}`"),
-                span,
-            ));
-        }
-        self.scopes.push(scope);
-        let result = self.plan_statements(&function.body, function.span);
-        self.scopes.pop();
-        result?.ok_or_else(|| EngineError::bind(format!("`{name}` has no result"), span))
     }
 
     fn union_of_names(&mut self, names: &[String], span: Span) -> Result<Relation> {

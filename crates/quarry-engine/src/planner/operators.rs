@@ -107,6 +107,11 @@ impl Planner<'_> {
                 }
                 for name in column_names(input.schema()) {
                     let new_name = renamed.get(&name).cloned().unwrap_or_else(|| name.clone());
+                    // A column that keeps its name but is the target of a rename gives way to
+                    // the renamed one (ASIM parsers rename onto the standard `_ResourceId`).
+                    if !renamed.contains_key(&name) && renamed.values().any(|n| n == &name) {
+                        continue;
+                    }
                     exprs.push(column(&name).alias(new_name));
                 }
                 let plan = input.builder().project(exprs)?.build()?;
@@ -430,13 +435,17 @@ impl Planner<'_> {
         tables: &[KqlExpr],
         span: Span,
     ) -> Result<Relation> {
-        let fuzzy = param(params, "isfuzzy").is_some_and(|p| param_text(p) == "true");
+        let fuzzy =
+            param(params, "isfuzzy").is_some_and(|p| param_text(p).eq_ignore_ascii_case("true"));
         let mut named: Vec<(String, Relation)> = Vec::new();
         if let Some(input) = input {
             named.push((String::new(), input));
         }
+        // With isfuzzy=true, Kusto drops the legs it cannot resolve (a missing table, a parser
+        // whose tables are missing) with a warning, and fails only when none is left.
+        let mut first_skipped = None;
         for table in tables {
-            match &table.kind {
+            let planned = match &table.kind {
                 ExprKind::Pattern { pattern } => {
                     for name in self.tables_matching(pattern) {
                         let relation = self.plan_table_name(&quarry_kql::ast::Ident {
@@ -445,16 +454,38 @@ impl Planner<'_> {
                         })?;
                         named.push((name, relation));
                     }
+                    continue;
                 }
-                ExprKind::Name { name } => match self.plan_tabular(table) {
-                    Ok(relation) => named.push((name.name.clone(), relation)),
-                    Err(_) if fuzzy => {}
-                    Err(error) => return Err(error),
-                },
-                _ => {
-                    let source = quarry_kql::printer::print_expr(table);
-                    named.push((source, self.plan_tabular(table)?));
+                ExprKind::Name { name } => (name.name.clone(), self.plan_tabular(table)),
+                _ => (
+                    quarry_kql::printer::print_expr(table),
+                    self.plan_tabular(table),
+                ),
+            };
+            match planned {
+                (source, Ok(relation)) => named.push((source, relation)),
+                (
+                    source,
+                    Err(error @ (EngineError::Bind { .. } | EngineError::NotSupported { .. })),
+                ) if fuzzy => {
+                    let leg = source
+                        .split('(')
+                        .next()
+                        .unwrap_or(&source)
+                        .trim()
+                        .to_string();
+                    self.warn(
+                        format!("union isfuzzy=true left out `{leg}`: {error}"),
+                        table.span,
+                    );
+                    first_skipped.get_or_insert(error);
                 }
+                (_, Err(error)) => return Err(error),
+            }
+        }
+        if named.is_empty() {
+            if let Some(error) = first_skipped {
+                return Err(error);
             }
         }
         if let Some(source) = param(params, "withsource") {
