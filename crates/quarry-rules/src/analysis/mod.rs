@@ -1,5 +1,21 @@
 //! Static analysis of a rule's KQL, from its syntax tree: what it reads, what it filters on, what
 //! the user must fill in, which indicators it names.
+//!
+//! One walk of the tree (`walk`, `operators`, `expressions`, with `scope` for names, `sources`
+//! for stored functions and `predicates` for filters) records `facts`; `parameters`,
+//! `indicators` and `time_window` then read those facts and the query text.
+
+mod expressions;
+mod facts;
+mod indicators;
+mod operators;
+mod parameters;
+mod predicates;
+mod scope;
+mod semantic;
+mod sources;
+mod time_window;
+mod walk;
 
 use crate::model::FunctionLibrary;
 use serde::{Deserialize, Serialize};
@@ -136,19 +152,44 @@ pub struct QueryDiagnostic {
 
 /// Analyses a KQL query; names called as tabular sources are looked up in `functions` (parsers,
 /// stored functions) and the tables their bodies read count as read by the query.
+///
+/// Never fails: a query with syntax errors is analysed as far as its tree goes, and the errors
+/// are in [`QueryAnalysis::diagnostics`].
 pub fn analyse(query: &str, functions: &FunctionLibrary) -> QueryAnalysis {
-    let _ = functions;
     let parsed = quarry_kql::parse(query);
+    let mut memo = sources::Memo::default();
+    let facts = {
+        let mut walker = walk::Walker::new(query, functions, &mut memo);
+        walker.statements(&parsed.query.statements);
+        walker.into_facts()
+    };
+    let (parameters, time_template) = parameters::find(query, &facts);
+    let time_window = time_window::choose(&facts.lookbacks, time_template.as_ref());
+    let indicators = indicators::find(query, &facts);
+    let mut predicates = facts.predicates;
+    predicates.sort_by_key(|(start, _)| *start);
     QueryAnalysis {
+        tables: facts.tables.into_iter().collect(),
+        stored_functions: facts.stored_functions.into_iter().collect(),
+        columns: facts.columns.into_iter().collect(),
+        operators: facts.operators.into_iter().collect(),
+        functions: facts.functions.into_iter().collect(),
+        time_window,
+        parameters,
+        indicators,
+        predicates: predicates.into_iter().map(|(_, p)| p).collect(),
         diagnostics: parsed
             .diagnostics
             .iter()
             .map(|d| QueryDiagnostic {
-                severity: "error".to_string(),
+                severity: match d.severity {
+                    quarry_kql::Severity::Error => "error",
+                    quarry_kql::Severity::Warning => "warning",
+                }
+                .to_string(),
                 message: d.message.clone(),
                 span: d.span.start..d.span.end,
             })
             .collect(),
-        ..QueryAnalysis::default()
     }
 }
