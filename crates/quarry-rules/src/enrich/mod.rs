@@ -1,11 +1,37 @@
 //! Enrichment: fields generated from a rule and its analysis — hypothesis, confidence, inferred
 //! severity and techniques, data sources, false-positive guidance, references, contradictions.
 //! Deterministic, and every generated field records the inputs that produced it.
+//!
+//! [`enrich`] reads the query's text once (`text.rs`: code without comments, comments, strings),
+//! then each concern has its file: ATT&CK mapping and severity (`inference.rs`, with the evidence
+//! table of `technique_table.rs`), data sources (`data_sources.rs`, with the corpus-derived
+//! `data/table-connectors.tsv`), false-positive guidance, references, contradictions, confidence,
+//! and the hypothesis (`hypothesis.rs`, its filters phrased by `filters.rs`).
+
+mod confidence;
+mod contradictions;
+mod data_sources;
+mod false_positives;
+mod filters;
+mod hypothesis;
+mod indicators;
+mod inference;
+mod references;
+mod technique_table;
+#[cfg(test)]
+mod test_support;
+mod text;
 
 use crate::analysis::QueryAnalysis;
 use crate::attack::Attack;
 use crate::model::Rule;
 use serde::{Deserialize, Serialize};
+
+pub use confidence::{
+    level as confidence_level, BASE as CONFIDENCE_BASE, HIGH as CONFIDENCE_HIGH,
+    MEDIUM as CONFIDENCE_MEDIUM,
+};
+pub use contradictions::{DATA_TYPES_VS_TABLES, DESCRIPTION_VS_QUERY, TACTICS_VS_TECHNIQUES};
 
 /// A generated text and the inputs it was generated from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,4 +161,164 @@ pub struct EnrichInput<'a> {
     pub attack: &'a Attack,
     /// The import time (RFC 3339), for the age factor.
     pub now: &'a str,
+}
+
+/// Enriches one rule. Deterministic: the output depends only on the input (the time comes from
+/// `input.now`), and every generated field records what produced it.
+pub fn enrich(input: EnrichInput<'_>) -> Enrichment {
+    let EnrichInput {
+        rule,
+        analysis,
+        bind,
+        attack,
+        now,
+    } = input;
+    let query = text::QueryText::read(&rule.query);
+    let techniques = inference::techniques(rule, &query, attack);
+    let tactics = inference::tactics(rule, &techniques, attack);
+    let severity = inference::severity(rule, &tactics, analysis);
+    let data_sources = data_sources::data_sources(rule, analysis);
+    let false_positives = false_positives::false_positives(rule, analysis, &query);
+    let references = references::references(rule, &query, &techniques, attack);
+    let contradictions =
+        contradictions::contradictions(rule, analysis, &query, &tactics, &techniques, attack);
+    let confidence = confidence::confidence(&confidence::ConfidenceInput {
+        rule,
+        analysis,
+        bind,
+        techniques: &techniques,
+        contradictions: &contradictions,
+        attack,
+        now,
+    });
+    let hypothesis = hypothesis::hypothesis(&hypothesis::HypothesisInput {
+        rule,
+        analysis,
+        query: &query,
+        tactics: &tactics,
+        techniques: &techniques,
+        attack,
+    });
+    Enrichment {
+        hypothesis,
+        confidence,
+        severity,
+        tactics,
+        techniques,
+        data_sources,
+        false_positives,
+        references,
+        contradictions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{PlaceholderKind, Predicate, QueryParameter};
+    use crate::enrich::test_support::{predicate, rule_with_connectors};
+
+    fn seed_like() -> (Rule, QueryAnalysis) {
+        let mut rule =
+            rule_with_connectors(&[("MicrosoftThreatProtection", &["DeviceFileEvents"])]);
+        rule.description = "Query 1 shows traffic to a Remote IP.\nEnsure to update RemoteIP \
+                            variable."
+            .into();
+        rule.query = "// Query 4 file events\nDeviceFileEvents\n| where FileOriginUrl == \"IP \
+                      ADDRESS GOES HERE\""
+            .into();
+        let analysis = QueryAnalysis {
+            tables: vec!["DeviceFileEvents".into()],
+            parameters: vec![QueryParameter {
+                name: "ip_address".into(),
+                placeholder: "IP ADDRESS GOES HERE".into(),
+                kind: PlaceholderKind::FillIn,
+                value_type: "string".into(),
+                semantic: Some("ip".into()),
+                spans: vec![],
+            }],
+            predicates: vec![predicate(
+                "FileOriginUrl",
+                "==",
+                &["IP ADDRESS GOES HERE"],
+                false,
+            )],
+            ..QueryAnalysis::default()
+        };
+        (rule, analysis)
+    }
+
+    fn run(rule: &Rule, analysis: &QueryAnalysis) -> Enrichment {
+        enrich(EnrichInput {
+            rule,
+            analysis,
+            bind: &BindStatus::NotChecked,
+            attack: Attack::embedded(),
+            now: "2026-11-28T00:00:00Z",
+        })
+    }
+
+    #[test]
+    fn every_part_is_generated_and_the_result_is_deterministic() {
+        let (rule, analysis) = seed_like();
+        let e = run(&rule, &analysis);
+        assert_eq!(e, run(&rule, &analysis));
+        assert!(e
+            .hypothesis
+            .text
+            .contains("FileOriginUrl equals the IP you supply"));
+        assert_eq!(e.techniques[0].value, "T1105");
+        assert_eq!(e.tactics[0].value, "command-and-control");
+        assert_eq!(
+            (e.severity.value.as_str(), e.severity.inferred),
+            ("Medium", true)
+        );
+        assert_eq!(e.data_sources[0].connectors, ["MicrosoftThreatProtection"]);
+        assert_eq!(e.contradictions.len(), 2, "{:#?}", e.contradictions);
+        assert!(e.false_positives[0].text.contains("ip_address (ip)"));
+        assert!(e
+            .confidence
+            .reasons
+            .iter()
+            .any(|r| r.factor == "placeholders" && r.points < 0));
+        let json = serde_json::to_string(&e).unwrap();
+        let back: Enrichment = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        let texts = [
+            "",
+            "é",
+            "//",
+            "\"unterminated",
+            "Query 99999999999999999999 ü Ünïcödé RemoteÏP variable @x #y -z",
+            "https:// http://[ (https://a.b/c_(d) ) …",
+            "| | | where == \"\" !in () 💥",
+        ];
+        for text in texts {
+            let (mut rule, _) = seed_like();
+            rule.description = text.into();
+            rule.query = text.into();
+            rule.raw = text.into();
+            rule.name = text.into();
+            rule.id = text.into();
+            rule.tactics = vec![text.into()];
+            rule.techniques = vec![text.into()];
+            rule.provenance.last_modified = Some(text.into());
+            let analysis = QueryAnalysis {
+                tables: vec![text.into()],
+                predicates: vec![Predicate {
+                    column: text.into(),
+                    operator: text.into(),
+                    values: vec![text.into(); 9],
+                    negated: true,
+                }],
+                ..QueryAnalysis::default()
+            };
+            let _ = run(&rule, &analysis);
+            let _ = run(&rule, &QueryAnalysis::default());
+        }
+    }
 }
