@@ -309,6 +309,12 @@ impl Session {
         Ok(())
     }
 
+    /// Makes an already compiled function callable (sessions that share one library compile
+    /// each function once, not once per session).
+    pub fn register_compiled(&self, function: Arc<CompiledFunction>) {
+        self.insert_function(function);
+    }
+
     /// Registers every function of `functions` that parses; returns the errors of the others
     /// (one bad parser does not keep the rest out).
     pub fn register_functions(

@@ -384,7 +384,7 @@ impl Planner<'_> {
             }
         }
         let exprs: Vec<Expr> = order.iter().map(|n| column(n)).collect();
-        let plan = relation.builder().project(exprs)?.build()?;
+        let plan = relation.project(exprs)?;
         Ok(Relation {
             plan,
             ordered: relation.ordered,
@@ -430,7 +430,7 @@ impl Planner<'_> {
                 .map(|n| column(n))
                 .collect();
             exprs.push(column(&name.name).alias(&key));
-            let plan = input.builder().project(exprs)?.build()?;
+            let plan = input.project(exprs)?;
             Relation::unordered(plan)
         };
         let mut relation = keyed;
@@ -442,7 +442,7 @@ impl Planner<'_> {
             .filter(|n| **n != key)
             .map(|n| column(n))
             .collect();
-        let plan = relation.builder().project(kept)?.build()?;
+        let plan = relation.project(kept)?;
         Ok(Relation::unordered(plan))
     }
 
@@ -837,7 +837,7 @@ impl Planner<'_> {
             exprs.push(slot_expr(self, key, ty)?.alias(out));
             used.push(out.clone());
         }
-        let plan = input.builder().project(exprs)?.build()?;
+        let plan = input.project(exprs)?;
         Ok(Relation {
             plan,
             ordered: input.ordered,
@@ -970,7 +970,7 @@ impl Planner<'_> {
                 span,
             });
         }
-        let widened = Relation::unordered(input.builder().project(exprs)?.build()?);
+        let widened = Relation::unordered(input.project(exprs)?);
         let by: Vec<ColumnExpr> = keys
             .iter()
             .map(|k| ColumnExpr {

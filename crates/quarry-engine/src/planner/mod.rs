@@ -64,6 +64,28 @@ impl Relation {
     fn builder(&self) -> LogicalPlanBuilder {
         LogicalPlanBuilder::from(self.plan.clone())
     }
+
+    /// A projection of `exprs` over this relation. The builder's `project` normalises every
+    /// column against the whole input plan (a walk of the plan per call), which made wide
+    /// tables with many `extend`s quadratic to plan; the expressions here name columns of the
+    /// input directly, so the projection is built as it is, and only an expression the input
+    /// cannot resolve that way goes through the builder.
+    fn project(&self, exprs: Vec<Expr>) -> datafusion::error::Result<LogicalPlan> {
+        let input = std::sync::Arc::new(self.plan.clone());
+        match datafusion::logical_expr::Projection::try_new(exprs.clone(), input) {
+            Ok(projection) => Ok(LogicalPlan::Projection(projection)),
+            Err(_) => self.builder().project(exprs)?.build(),
+        }
+    }
+
+    /// A filter of this relation, built directly for the same reason as [`Relation::project`].
+    fn filter(&self, predicate: Expr) -> datafusion::error::Result<LogicalPlan> {
+        let input = std::sync::Arc::new(self.plan.clone());
+        match datafusion::logical_expr::Filter::try_new(predicate.clone(), input) {
+            Ok(filter) => Ok(LogicalPlan::Filter(filter)),
+            Err(_) => self.builder().filter(predicate)?.build(),
+        }
+    }
 }
 
 /// What a `let` name (or a function parameter) stands for.
@@ -442,7 +464,7 @@ impl<'s> Planner<'s> {
                 Expr::Column(Column::new(qualifier.cloned(), field.name())).alias(field.name())
             })
             .collect();
-        let plan = relation.builder().project(exprs)?.build()?;
+        let plan = relation.project(exprs)?;
         Ok(Relation {
             plan,
             ordered: relation.ordered,

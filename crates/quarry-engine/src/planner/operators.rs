@@ -59,7 +59,7 @@ impl Planner<'_> {
         match &operator.kind {
             OperatorKind::Where { predicate } => {
                 let predicate = self.plan_scalar(predicate, input.schema())?;
-                let plan = input.builder().filter(predicate)?.build()?;
+                let plan = input.filter(predicate)?;
                 Ok(Relation {
                     plan,
                     ordered: input.ordered,
@@ -114,7 +114,7 @@ impl Planner<'_> {
                     }
                     exprs.push(column(&name).alias(new_name));
                 }
-                let plan = input.builder().project(exprs)?.build()?;
+                let plan = input.project(exprs)?;
                 Ok(Relation {
                     plan,
                     ordered: input.ordered,
@@ -343,7 +343,7 @@ impl Planner<'_> {
                 relation = self.project_windowed(relation, exprs)?;
                 continue;
             }
-            let plan = relation.builder().project(exprs)?.build()?;
+            let plan = relation.project(exprs)?;
             relation = Relation {
                 plan,
                 ordered: relation.ordered,
@@ -384,7 +384,7 @@ impl Planner<'_> {
         if super::window::has_window(&exprs) {
             return self.project_windowed(input, exprs);
         }
-        let plan = input.builder().project(exprs)?.build()?;
+        let plan = input.project(exprs)?;
         Ok(Relation {
             plan,
             ordered: input.ordered,
@@ -394,7 +394,7 @@ impl Planner<'_> {
     /// Keeps exactly `names`, in that order.
     fn select(&mut self, input: Relation, names: &[String]) -> Result<Relation> {
         let exprs: Vec<Expr> = names.iter().map(|n| column(n)).collect();
-        let plan = input.builder().project(exprs)?.build()?;
+        let plan = input.project(exprs)?;
         Ok(Relation {
             plan,
             ordered: input.ordered,
@@ -495,7 +495,7 @@ impl Planner<'_> {
                 let mut exprs =
                     vec![lit(ScalarValue::Utf8(Some(name.clone()))).alias(&source_column)];
                 exprs.extend(column_names(relation.schema()).iter().map(|n| column(n)));
-                let plan = relation.builder().project(exprs)?.build()?;
+                let plan = relation.project(exprs)?;
                 tagged.push((name, Relation::unordered(plan)));
             }
             named = tagged;

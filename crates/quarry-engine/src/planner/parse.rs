@@ -690,7 +690,7 @@ impl Planner<'_> {
         case_sensitive: bool,
     ) -> Result<Relation> {
         let condition = self.search_predicate(predicate, input.schema(), case_sensitive)?;
-        let filtered = input.builder().filter(condition)?.build()?;
+        let filtered = input.filter(condition)?;
         let mut exprs = vec![lit(ScalarValue::Utf8(Some(table.to_string()))).alias("$table")];
         exprs.extend(
             column_names(filtered.schema())
@@ -939,7 +939,7 @@ impl Planner<'_> {
         // Stage 1: the struct of captured texts.
         let mut exprs: Vec<Expr> = names.iter().map(|n| column(n)).collect();
         exprs.push(call.alias(&struct_name));
-        let stage1 = input.builder().project(exprs)?.build()?;
+        let stage1 = input.project(exprs)?;
         // Stage 2: the converted values and the match flag.
         let mut exprs: Vec<Expr> = names.iter().map(|n| column(n)).collect();
         let matched_name = format!("{struct_name}_ok");

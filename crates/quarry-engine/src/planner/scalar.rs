@@ -592,7 +592,7 @@ impl Planner<'_> {
                 } else {
                     (value, column(&first))
                 };
-                let plan = relation.builder().project(vec![listed])?.build()?;
+                let plan = relation.project(vec![listed])?;
                 let test = in_subquery(tested, Arc::new(plan));
                 let negated = matches!(op, ListOp::NotIn | ListOp::NotInCi);
                 return Ok(if negated { not(test) } else { test });

@@ -93,7 +93,7 @@ impl Planner<'_> {
             });
         }
         if let Some(predicate) = predicate {
-            let plan = relation.builder().filter(predicate)?.build()?;
+            let plan = relation.filter(predicate)?;
             relation = Relation::unordered(plan);
         }
 

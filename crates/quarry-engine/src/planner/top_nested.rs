@@ -72,7 +72,7 @@ impl Planner<'_> {
             let value = self.plan_scalar(&level.of.expr, &schema)?;
             exprs.push(value.alias(raw_key(i)));
         }
-        let mut rows = Relation::unordered(input.builder().project(exprs)?.build()?);
+        let mut rows = Relation::unordered(input.project(exprs)?);
 
         let mut level_tables: Vec<Relation> = Vec::new();
         for (i, level) in levels.iter().enumerate() {
@@ -207,7 +207,7 @@ impl Planner<'_> {
                 used.push(name);
             }
         }
-        let plan = result.builder().project(output)?.build()?;
+        let plan = result.project(output)?;
         Ok(Relation::unordered(plan))
     }
 
