@@ -9,6 +9,7 @@ pub mod attack;
 pub mod catalog;
 pub mod coverage;
 pub mod enrich;
+pub mod import;
 pub mod model;
 pub mod parameters;
 pub mod sentinel;

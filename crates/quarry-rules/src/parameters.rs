@@ -93,8 +93,16 @@ mod tests {
         let t = query.find("{{").unwrap();
         let analysis = QueryAnalysis {
             parameters: vec![
-                parameter(PlaceholderKind::FillIn, "string", std::iter::once(start..end).collect()),
-                parameter(PlaceholderKind::Template, "datetime", std::iter::once(t..t + 16).collect()),
+                parameter(
+                    PlaceholderKind::FillIn,
+                    "string",
+                    std::iter::once(start..end).collect(),
+                ),
+                parameter(
+                    PlaceholderKind::Template,
+                    "datetime",
+                    std::iter::once(t..t + 16).collect(),
+                ),
             ],
             ..QueryAnalysis::default()
         };

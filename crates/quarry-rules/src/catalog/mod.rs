@@ -12,6 +12,9 @@ pub use write::{
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
+/// The catalog's file name inside a workspace.
+pub const CATALOG_FILE: &str = "catalog.sqlite";
+
 /// SHA-256 of bytes, in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

@@ -492,7 +492,10 @@ fn write_functions(
             continue;
         }
         let json = serde_json::to_string(function)?;
-        let hash = super::sha256_hex(json.as_bytes());
+        // The retrieval time is not content: a function read again unchanged keeps its first one.
+        let mut content = function.clone();
+        content.provenance.retrieved_at = String::new();
+        let hash = super::sha256_hex(serde_json::to_string(&content)?.as_bytes());
         let stored: Option<(String, bool)> = tx
             .query_row(
                 "SELECT content_hash, removed_at IS NOT NULL FROM functions

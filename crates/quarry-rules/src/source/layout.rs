@@ -112,6 +112,7 @@ pub fn classify(relative: &str) -> Result<Option<FileRole>, String> {
 /// Lists the rules, parsers and function schemas under `root`, sorted by path.
 pub fn discover(root: &Path) -> std::io::Result<Discovered> {
     let mut found = Discovered::default();
+    let mut loose = Vec::new();
     let mut walker = walkdir::WalkDir::new(root).sort_by_file_name().into_iter();
     while let Some(entry) = walker.next() {
         let entry = entry.map_err(std::io::Error::other)?;
@@ -136,11 +137,42 @@ pub fn discover(root: &Path) -> std::io::Result<Discovered> {
             Ok(Some(FileRole::Rule(kind))) => found.rules.push((relative, kind)),
             Ok(Some(FileRole::Parser)) => found.parsers.push(relative),
             Ok(Some(FileRole::FunctionSchema)) => found.function_schemas.push(relative),
+            Ok(None) if loose_rule_candidate(&relative) => loose.push(relative),
             Ok(None) => {}
             Err(reason) => found.skipped.push((relative, reason)),
         }
     }
+    // A plain folder of rules (a team's own, the demo pack) has none of the repository's
+    // folders: then every YAML file in it is a rule, its kind read from the file.
+    if found.rules.is_empty() {
+        for relative in loose {
+            let kind = loose_rule_kind(&root.join(&relative));
+            found.rules.push((relative, kind));
+        }
+    }
     Ok(found)
+}
+
+fn loose_rule_candidate(relative: &str) -> bool {
+    let lower = relative.to_ascii_lowercase();
+    !relative.split('/').any(|part| part.starts_with('.'))
+        && (lower.ends_with(".yaml") || lower.ends_with(".yml"))
+}
+
+/// Analytic when the file has a schedule (`queryFrequency`) or an analytic `kind`, else hunting.
+fn loose_rule_kind(path: &Path) -> RuleKind {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let analytic = text.lines().any(|line| {
+        line.starts_with("queryFrequency:")
+            || line.starts_with("triggerOperator:")
+            || line.trim_end() == "kind: Scheduled"
+            || line.trim_end() == "kind: NRT"
+    });
+    if analytic {
+        RuleKind::Analytic
+    } else {
+        RuleKind::Hunting
+    }
 }
 
 #[cfg(test)]
@@ -215,5 +247,27 @@ mod tests {
         }
         assert!(classify("Hunting Queries/readme.md").is_err());
         assert!(classify("Parsers/ASimDns/ARM/FullDeploymentDns.json").is_err());
+    }
+
+    #[test]
+    fn a_plain_folder_of_rules_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("team/.hidden")).unwrap();
+        std::fs::write(dir.path().join("team/a.yaml"), "id: a\nquery: T\n").unwrap();
+        std::fs::write(
+            dir.path().join("team/b.yml"),
+            "id: b\nqueryFrequency: 1h\nquery: T\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("team/.hidden/c.yaml"), "id: c\n").unwrap();
+        std::fs::write(dir.path().join("team/notes.md"), "# notes").unwrap();
+        let found = discover(dir.path()).unwrap();
+        assert_eq!(
+            found.rules,
+            [
+                ("team/a.yaml".to_string(), RuleKind::Hunting),
+                ("team/b.yml".to_string(), RuleKind::Analytic)
+            ]
+        );
     }
 }
