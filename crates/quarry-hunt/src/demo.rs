@@ -1,15 +1,25 @@
-//! `quarry demo`: generate the demo telemetry into a fresh workspace, run the demo rule pack over
-//! it with `now()` pinned to the end of the data, and match what fired against the planted
-//! scenarios.
+//! `quarry demo`: generate the demo telemetry into a fresh workspace, import the demo rule pack
+//! into its catalog, hunt with `now()` pinned to the end of the data, and match what fired
+//! against the planted scenarios.
 
-use crate::rule::{load_rule, RunnableRule};
-use crate::run::{latest_time, run_rules, RuleOutcome, RuleStatus};
-use quarry_engine::format::cell_to_text;
-use quarry_engine::{QueryOutput, Session, SessionConfig};
+use crate::checker::EngineChecker;
+use crate::findings::FindingsStore;
+use crate::hunt::{
+    run_hunt, store_runs, HuntOptions, HuntStatus, ParameterValues, RuleRun, WindowOptions,
+};
+use quarry_engine::session::default_memory_limit;
 use quarry_ingest::demo::{self, DemoConfig, Scenario};
 use quarry_ingest::{ingest_records, FileReport, Progress, Workspace};
+use quarry_rules::catalog::{Catalog, RuleFilter, CATALOG_FILE};
+use quarry_rules::import::{import_repository, NoChecker, QueryChecker};
+use quarry_rules::model::FunctionLibrary;
+use quarry_rules::source::{open_repository, RepositoryOptions};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Where the demo rule pack is written inside the demo workspace (then imported from there).
+pub const DEMO_RULES_FOLDER: &str = "demo-rules";
 
 /// What to build and where.
 #[derive(Debug, Clone)]
@@ -18,6 +28,8 @@ pub struct DemoOptions {
     pub workspace: PathBuf,
     /// Generator settings.
     pub config: DemoConfig,
+    /// The time the rules are imported at (RFC 3339).
+    pub now: String,
 }
 
 /// A planted scenario and whether the hunt found it.
@@ -38,8 +50,10 @@ pub struct DemoReport {
     pub ingest_time: Duration,
     /// The pinned `now` (the latest time in the data).
     pub now: i64,
-    /// One outcome per rule of the pack.
-    pub outcomes: Vec<RuleOutcome>,
+    /// One run per rule of the pack.
+    pub runs: Vec<RuleRun>,
+    /// The hunt's id in the workspace database.
+    pub run_id: i64,
     /// How long the hunt took.
     pub hunt_time: Duration,
     /// Each planted scenario and whether it was found.
@@ -61,7 +75,7 @@ pub enum DemoError {
     /// The folder exists and is not a workspace: refusing to replace it.
     #[error("{0}: exists and is not a Quarry workspace; refusing to replace it (choose another --workspace)")]
     NotAWorkspace(PathBuf),
-    /// Removing the old demo workspace failed.
+    /// Removing the old demo workspace or writing the rule pack failed.
     #[error("{path}: {source}")]
     Io {
         /// The folder.
@@ -75,24 +89,26 @@ pub enum DemoError {
     /// The workspace could not be opened or read.
     #[error(transparent)]
     Workspace(#[from] quarry_ingest::WorkspaceError),
-    /// A bundled rule is broken (a defect of this build).
+    /// The rule pack could not be imported or read back (a defect of this build).
     #[error("demo rule pack: {0}")]
-    Rule(String),
-    /// The query engine could not start.
-    #[error("query engine: {0}")]
-    Engine(String),
+    Rules(String),
 }
 
-/// The demo rule pack as runnable rules, placeholders filled with the demo's values.
-pub fn demo_rules() -> Result<Vec<RunnableRule>, DemoError> {
-    demo::rule_pack()
-        .iter()
-        .map(|(name, text)| load_rule(name, text, demo::placeholder_values()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(DemoError::Rule)
+/// Writes the demo rule pack as YAML files under `folder`.
+fn write_rule_pack(folder: &Path) -> Result<(), DemoError> {
+    let io = |source| DemoError::Io {
+        path: folder.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(folder).map_err(io)?;
+    for (name, text) in demo::rule_pack() {
+        std::fs::write(folder.join(name), text).map_err(io)?;
+    }
+    Ok(())
 }
 
-/// Builds the demo workspace, hunts, and matches the results against the planted scenarios.
+/// Builds the demo workspace, imports the demo rules, hunts, and matches the results against
+/// the planted scenarios.
 pub fn run_demo(
     options: &DemoOptions,
     progress: &mut dyn FnMut(Progress),
@@ -112,28 +128,83 @@ pub fn run_demo(
         progress,
     )?;
     let ingest_time = started.elapsed();
-    let now = latest_time(&workspace).unwrap_or(options.config.end_nanos);
-    let rules = demo_rules()?;
-    let session = Session::new(SessionConfig {
-        now_nanos: Some(now),
-        ..SessionConfig::default()
-    })
-    .map_err(|e| DemoError::Engine(e.to_string()))?;
-    session.register_empty_schemas(quarry_schema::Catalog::embedded());
-    workspace.register(&session)?;
+
+    let rules_folder = options.workspace.join(DEMO_RULES_FOLDER);
+    write_rule_pack(&rules_folder)?;
+    let catalog_path = options.workspace.join(CATALOG_FILE);
+    let mut catalog = Catalog::open(&catalog_path).map_err(|e| DemoError::Rules(e.to_string()))?;
+    let source = open_repository(
+        &rules_folder.to_string_lossy(),
+        &RepositoryOptions {
+            origin: Some("quarry demo rule pack".into()),
+            now: options.now.clone(),
+            ..RepositoryOptions::default()
+        },
+    )
+    .map_err(|e| DemoError::Rules(e.to_string()))?;
+    let make_checker = |functions: &FunctionLibrary| -> Box<dyn QueryChecker> {
+        match EngineChecker::new(functions) {
+            Ok(checker) => Box::new(checker),
+            Err(_) => Box::new(NoChecker),
+        }
+    };
+    import_repository(&mut catalog, &source, &make_checker)
+        .map_err(|e| DemoError::Rules(e.to_string()))?;
+    let summaries = catalog
+        .list(&RuleFilter::default())
+        .map_err(|e| DemoError::Rules(e.to_string()))?;
+    let mut records = Vec::new();
+    for summary in &summaries {
+        let found = catalog
+            .rule(&summary.path)
+            .map_err(|e| DemoError::Rules(e.to_string()))?;
+        records.extend(found.into_iter().filter(|r| r.summary.pk == summary.pk));
+    }
+
+    let mut values = ParameterValues::default();
+    for (placeholder, value) in demo::placeholder_values() {
+        values
+            .global
+            .insert((*placeholder).to_string(), (*value).to_string());
+    }
+    let hunt_options = HuntOptions {
+        values,
+        window: WindowOptions::default(),
+        concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        time_limit: Some(Duration::from_secs(300)),
+        memory_limit: default_memory_limit(),
+        max_findings_per_rule: 10_000,
+        functions: FunctionLibrary::new(),
+        shared_scans: true,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| DemoError::Engine(e.to_string()))?;
+        .map_err(|e| DemoError::Rules(format!("cannot start the query runtime: {e}")))?;
     let hunt_started = Instant::now();
-    let outcomes = runtime.block_on(run_rules(&session, &rules));
+    let (mut runs, _shared) = runtime.block_on(run_hunt(&workspace, &records, &hunt_options));
     let hunt_time = hunt_started.elapsed();
-    let (scenarios, unexplained) = match_scenarios(&outcomes);
+    let mut store =
+        FindingsStore::open(&catalog_path).map_err(|e| DemoError::Rules(e.to_string()))?;
+    let run_id = store
+        .start_run(&options.now)
+        .map_err(|e| DemoError::Rules(e.to_string()))?;
+    store_runs(&mut store, run_id, &mut runs).map_err(|e| DemoError::Rules(e.to_string()))?;
+    store
+        .finish_run(run_id, &options.now, &Value::Null)
+        .map_err(|e| DemoError::Rules(e.to_string()))?;
+    let now = runs
+        .iter()
+        .filter_map(|r| r.window.as_ref().map(|w| w.now))
+        .max()
+        .unwrap_or(options.config.end_nanos);
+    let (scenarios, unexplained) = match_scenarios(&runs);
     Ok(DemoReport {
         ingest,
         ingest_time,
         now,
-        outcomes,
+        runs,
+        run_id,
         hunt_time,
         scenarios,
         unexplained,
@@ -167,55 +238,43 @@ fn prepare_folder(folder: &Path) -> Result<(), DemoError> {
     })
 }
 
-/// Which scenarios the outcomes found, and which hits no scenario explains. A scenario is found
+/// Which scenarios the runs found, and which hits no scenario explains. A scenario is found
 /// when its rule returned a row naming its device or account; a row that names no planted
 /// scenario's device or account is unexplained.
-fn match_scenarios(outcomes: &[RuleOutcome]) -> (Vec<ScenarioResult>, Vec<(String, usize)>) {
+fn match_scenarios(runs: &[RuleRun]) -> (Vec<ScenarioResult>, Vec<(String, usize)>) {
     let scenarios: Vec<ScenarioResult> = demo::scenarios()
         .iter()
         .map(|scenario| {
-            let found = outcomes.iter().any(|outcome| {
-                outcome
-                    .rule
-                    .header
-                    .id
-                    .eq_ignore_ascii_case(scenario.rule_id)
-                    && matches!(outcome.status, RuleStatus::Hits(_))
-                    && outcome
-                        .output
-                        .as_ref()
-                        .is_some_and(|o| rows_naming(o, scenario) > 0)
+            let found = runs.iter().any(|run| {
+                run.rule_id.eq_ignore_ascii_case(scenario.rule_id)
+                    && matches!(run.status, HuntStatus::Hits(_))
+                    && run.findings.iter().any(|f| row_names(&f.row, scenario))
             });
             ScenarioResult { scenario, found }
         })
         .collect();
     let mut unexplained = Vec::new();
-    for outcome in outcomes {
-        let (RuleStatus::Hits(rows), Some(output)) = (&outcome.status, &outcome.output) else {
+    for run in runs {
+        let HuntStatus::Hits(rows) = run.status else {
             continue;
         };
         // A row naming any planted scenario's device or account belongs to the attack (the
         // C2 server also serves the tool another scenario downloads); the rest is clean data.
-        let explained = (0..output.row_count())
-            .filter(|&row| demo::scenarios().iter().any(|s| row_names(output, row, s)))
+        let explained = run
+            .findings
+            .iter()
+            .filter(|f| demo::scenarios().iter().any(|s| row_names(&f.row, s)))
             .count();
-        if explained < *rows {
-            unexplained.push((outcome.rule.header.name.clone(), rows - explained));
+        if explained < rows {
+            unexplained.push((run.name.clone(), rows - explained));
         }
     }
     (scenarios, unexplained)
 }
 
-/// Rows of `output` that name the scenario's device or account.
-fn rows_naming(output: &QueryOutput, scenario: &Scenario) -> usize {
-    (0..output.row_count())
-        .filter(|&row| row_names(output, row, scenario))
-        .count()
-}
-
-/// Whether row `row` (counted over all batches) names the scenario's device or account
-/// (case-insensitively, anywhere in its cells); a scenario with neither matches every row.
-fn row_names(output: &QueryOutput, row: usize, scenario: &Scenario) -> bool {
+/// Whether a row names the scenario's device or account (case-insensitively, anywhere in its
+/// cells); a scenario with neither matches every row.
+fn row_names(row: &serde_json::Map<String, Value>, scenario: &Scenario) -> bool {
     let needles: Vec<String> = [scenario.device, scenario.account]
         .iter()
         .filter(|s| !s.is_empty())
@@ -224,16 +283,11 @@ fn row_names(output: &QueryOutput, row: usize, scenario: &Scenario) -> bool {
     if needles.is_empty() {
         return true;
     }
-    let mut remaining = row;
-    for batch in &output.batches {
-        if remaining >= batch.num_rows() {
-            remaining -= batch.num_rows();
-            continue;
-        }
-        return batch.columns().iter().any(|column| {
-            let text = cell_to_text(column.as_ref(), remaining).to_ascii_lowercase();
-            needles.iter().any(|n| text.contains(n.as_str()))
-        });
-    }
-    false
+    row.values().any(|value| {
+        let text = match value {
+            Value::String(s) => s.to_ascii_lowercase(),
+            other => other.to_string().to_ascii_lowercase(),
+        };
+        needles.iter().any(|n| text.contains(n.as_str()))
+    })
 }

@@ -1,13 +1,10 @@
-//! `quarry-hunt`: running rules over a workspace with `now()` pinned to the data, and the demo
-//! that ties generator, ingest, rules and hunt together.
-//!
-//! For now a hunt runs a set of Azure-Sentinel rules one after another and reports per rule
-//! whether it fired; parameters files, concurrency, findings storage and reports come with the
-//! hunt issue.
+//! `quarry-hunt`: running catalog rules over a workspace — parameters, a pinned time window,
+//! concurrency, findings kept in the workspace database, reports — plus the import-time bind
+//! check and the demo that ties generator, ingest, rules and hunt together.
 
+pub mod checker;
 pub mod demo;
-pub mod rule;
-pub mod run;
-
-pub use rule::{load_rule, RunnableRule};
-pub use run::{latest_time, run_rules, RuleOutcome, RuleStatus};
+pub mod findings;
+pub mod functions;
+pub mod hunt;
+pub mod report;

@@ -3,7 +3,7 @@
 //! the clean part of the data.
 
 use quarry_hunt::demo::{run_demo, DemoOptions};
-use quarry_hunt::RuleStatus;
+use quarry_hunt::hunt::HuntStatus;
 use quarry_ingest::demo::DemoConfig;
 
 #[test]
@@ -15,17 +15,16 @@ fn the_demo_finds_every_planted_scenario_and_nothing_else() {
             events: 40_000,
             ..DemoConfig::default()
         },
+        now: "2026-11-28T00:00:00Z".into(),
     };
     let report = run_demo(&options, &mut |_| {}).unwrap();
     assert_eq!(report.ingest.total_accepted(), 40_000);
     assert_eq!(report.ingest.rejected, 0);
     let errors: Vec<String> = report
-        .outcomes
+        .runs
         .iter()
-        .filter_map(|o| match &o.status {
-            RuleStatus::Error(e) => Some(format!("{}: {e}", o.rule.header.name)),
-            _ => None,
-        })
+        .filter(|r| !matches!(r.status, HuntStatus::Hits(_) | HuntStatus::NoHits))
+        .map(|r| format!("{}: {:?}", r.name, r.status))
         .collect();
     assert!(errors.is_empty(), "rules failed: {errors:#?}");
     let missed: Vec<&str> = report
@@ -53,13 +52,14 @@ fn the_clean_data_alone_fires_no_rule() {
             plant: false,
             ..DemoConfig::default()
         },
+        now: "2026-11-28T00:00:00Z".into(),
     };
     let report = run_demo(&options, &mut |_| {}).unwrap();
     let fired: Vec<String> = report
-        .outcomes
+        .runs
         .iter()
-        .filter(|o| o.status != RuleStatus::NoHits)
-        .map(|o| format!("{}: {:?}", o.rule.header.name, o.status))
+        .filter(|r| r.status != HuntStatus::NoHits)
+        .map(|r| format!("{}: {:?}", r.name, r.status))
         .collect();
     assert!(fired.is_empty(), "{fired:#?}");
 }
@@ -71,6 +71,7 @@ fn a_folder_that_is_not_a_workspace_is_never_replaced() {
     let options = DemoOptions {
         workspace: dir.path().to_path_buf(),
         config: DemoConfig::default(),
+        now: "2026-11-28T00:00:00Z".into(),
     };
     let error = run_demo(&options, &mut |_| {}).unwrap_err();
     assert!(
