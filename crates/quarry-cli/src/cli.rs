@@ -20,6 +20,10 @@ Examples:
   quarry demo                                 build a demo workspace, hunt, summarise
   quarry ingest exports/ Security.evtx        load telemetry into ./quarry-data
   quarry tables                               what the workspace holds
+  quarry rules import ~/src/Azure-Sentinel    import a rule repository into the catalog
+  quarry rules show <id>                      one rule, every section
+  quarry hunt --runnable                      run the rules that can run on the workspace
+  quarry coverage --navigator layer.json      ATT&CK coverage, and a Navigator layer
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage error.
 Colour is used only on a terminal, and never when NO_COLOR is set."
@@ -51,6 +55,15 @@ pub enum Command {
     /// Build a demo workspace with planted attacks, run the demo rules over it and summarise.
     #[command(long_about = DEMO_ABOUT, after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
+    /// Import rule repositories into the catalog and browse it (import, list, show, search).
+    #[command(long_about = RULES_ABOUT, after_help = RULES_EXAMPLES)]
+    Rules(RulesArgs),
+    /// Run catalog rules over the workspace: parameters, pinned time window, findings, reports.
+    #[command(long_about = HUNT_ABOUT, after_help = HUNT_EXAMPLES)]
+    Hunt(HuntArgs),
+    /// Draw the ATT&CK tactic × technique coverage of the catalog.
+    #[command(after_help = COVERAGE_EXAMPLES)]
+    Coverage(CoverageArgs),
 }
 
 /// The workspace folder option shared by the commands that use one.
@@ -396,4 +409,303 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 fn parse_now(text: &str) -> Result<i64, String> {
     quarry_engine::values::parse_datetime(text)
         .ok_or_else(|| format!("not a datetime: `{text}` (try 2024-01-01T00:00:00Z)"))
+}
+
+/// The long description of `quarry rules` (`--help`).
+const RULES_ABOUT: &str = "\
+Import rule repositories into the workspace's catalog and browse it.
+
+`import` reads an Azure-Sentinel checkout (or clones a git URL into the workspace): hunting
+queries, analytic rules and exploration queries in every folder spelling, and parsers (ASIM and
+others) as stored functions. Every rule is analysed (tables, columns, parameters, indicators,
+time window), checked against the table schemas, and enriched (hypothesis, confidence, data
+sources, false-positive guidance, references, contradictions). A file that cannot be read is
+listed with its path, line, column and reason; it never stops the import. Re-importing is
+idempotent; a changed file gets a new revision; a file no longer there is marked removed.";
+
+/// Examples of `quarry rules`.
+const RULES_EXAMPLES: &str = "\
+Examples:
+  quarry rules import ~/src/Azure-Sentinel
+  quarry rules import https://github.com/Azure/Azure-Sentinel
+  quarry rules list --tactic CredentialAccess --table SecurityEvent
+  quarry rules list --runnable --sort severity --format json
+  quarry rules show 44b02f8c-d206-4e1a-9859-6aa06b80c346
+  quarry rules search 'lsass dump'
+
+Exit codes: 0 ok, 1 some files could not be imported or nothing matched, 2 usage error.";
+
+/// Arguments of `quarry rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// What to do with the catalog.
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+/// The `quarry rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Import a rule repository (a local folder or a git URL).
+    Import(RulesImportArgs),
+    /// List rules, with filters.
+    List(RulesListArgs),
+    /// Show every section of one rule.
+    Show(RulesShowArgs),
+    /// Full-text search over names, descriptions, queries and tags.
+    Search(RulesSearchArgs),
+}
+
+/// Arguments of `quarry rules import`.
+#[derive(Debug, Args)]
+pub struct RulesImportArgs {
+    /// A local folder, or a git URL (https://, ssh://, git@host:owner/repo).
+    pub source: String,
+    /// The upstream URL of a folder that is not a git checkout (for links to the original files).
+    #[arg(long, value_name = "URL")]
+    pub origin: Option<String>,
+    /// The commit of a folder that is not a git checkout.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Skip checking each query against the table schemas (faster; bind status "not-checked").
+    #[arg(long)]
+    pub no_check: bool,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+}
+
+/// How `rules list` sorts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleSortArg {
+    /// By name.
+    Name,
+    /// Highest severity first.
+    Severity,
+    /// Highest confidence first.
+    Confidence,
+    /// By kind.
+    Kind,
+    /// By path in the source.
+    Path,
+}
+
+/// Arguments of `quarry rules list`.
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    /// Only rules from a source whose URL or path contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub source: Option<String>,
+    /// Only hunting, analytic or exploration rules.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only rules of this severity (upstream or inferred).
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Only rules that read this table.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Only rules with this ATT&CK tactic (any spelling: CredentialAccess, credential-access, TA0006).
+    #[arg(long)]
+    pub tactic: Option<String>,
+    /// Only rules with this ATT&CK technique (T1003 also matches T1003.001).
+    #[arg(long)]
+    pub technique: Option<String>,
+    /// Only rules with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only rules that have parameters to fill.
+    #[arg(long, conflicts_with = "no_parameters")]
+    pub has_parameters: bool,
+    /// Only rules without parameters.
+    #[arg(long)]
+    pub no_parameters: bool,
+    /// Only rules runnable on this workspace (they bind, and it has every table they read).
+    #[arg(long)]
+    pub runnable: bool,
+    /// Include rules no longer in their source.
+    #[arg(long)]
+    pub include_removed: bool,
+    /// Sort order.
+    #[arg(long, value_enum, default_value_t = RuleSortArg::Name)]
+    pub sort: RuleSortArg,
+    /// Show at most N rules.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+}
+
+/// How `rules show` prints a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// Every section, for reading.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One YAML document.
+    Yaml,
+}
+
+/// Arguments of `quarry rules show`.
+#[derive(Debug, Args)]
+pub struct RulesShowArgs {
+    /// The rule's upstream id (or its path in the source).
+    pub id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+}
+
+/// Arguments of `quarry rules search`.
+#[derive(Debug, Args)]
+pub struct RulesSearchArgs {
+    /// Words to find (all must match; the last also as a prefix).
+    pub text: String,
+    /// Show at most N results.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+}
+
+/// Examples of `quarry coverage`.
+const COVERAGE_EXAMPLES: &str = "\
+Examples:
+  quarry coverage
+  quarry coverage --navigator layer.json     then open layer.json in the ATT&CK Navigator
+  quarry coverage --kind analytic --format json";
+
+/// Arguments of `quarry coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Also write an ATT&CK Navigator layer (format 4.5) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub navigator: Option<PathBuf>,
+    /// Only rules of this kind.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+}
+
+/// The long description of `quarry hunt` (`--help`).
+const HUNT_ABOUT: &str = "\
+Run catalog rules over the workspace and keep what they find.
+
+Select rules by id, or by the filters of `quarry rules list` (no selection: every rule in the
+catalog). Each rule runs with now() pinned to the latest event in the tables it reads (exported
+data ends in the past: ago(1d) means the last day of the data), or to --to; {{StartTimeISO}} and
+{{EndTimeISO}} span the rule's own look-back (or --from). Placeholders the catalog found
+(\"IP ADDRESS GOES HERE\", <domain>, {{SrcIpAddr}}) are filled from --param and --params; a rule
+with an unfilled one is skipped and says which. Rules run concurrently within the memory cap,
+each with a time limit. Result rows become findings in the workspace database; the same row in a
+later run is recognised, not duplicated.";
+
+/// Examples of `quarry hunt`.
+const HUNT_EXAMPLES: &str = "\
+Examples:
+  quarry hunt                                     every rule in the catalog
+  quarry hunt --tactic CredentialAccess --runnable
+  quarry hunt 44b02f8c-d206-4e1a-9859-6aa06b80c346 --param url=evil.example --param ip=203.0.113.7
+  quarry hunt --params params.yaml --format sarif --output hunt.sarif
+  quarry hunt --to 2024-05-01T00:00:00Z --from 2024-04-01T00:00:00Z --navigator fired.json
+
+Exit codes: 0 nothing fired, 1 some rule fired (or failed), 2 usage error.";
+
+/// How `hunt` prints its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HuntFormat {
+    /// A table of rules, totals and the run summary.
+    Text,
+    /// One JSON document: summary, every rule with its findings.
+    Json,
+    /// One CSV line per rule.
+    Csv,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// Arguments of `quarry hunt`.
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Rule ids to run (none: select with the filters, or every rule).
+    pub ids: Vec<String>,
+    /// Only rules from a source whose URL or path contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub source: Option<String>,
+    /// Only hunting, analytic or exploration rules.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only rules of this severity.
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Only rules that read this table.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Only rules with this ATT&CK tactic.
+    #[arg(long)]
+    pub tactic: Option<String>,
+    /// Only rules with this ATT&CK technique.
+    #[arg(long)]
+    pub technique: Option<String>,
+    /// Only rules with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only rules runnable on this workspace.
+    #[arg(long)]
+    pub runnable: bool,
+    /// A parameter value NAME=VALUE (NAME: the parameter's name, its placeholder text, or a
+    /// kind such as ip or url); repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// A YAML or JSON file of parameter values (`parameters:` for all rules, `rules: {ID: …}`).
+    #[arg(long = "params", value_name = "FILE")]
+    pub params_file: Option<PathBuf>,
+    /// Start of the window ({{StartTimeISO}}), e.g. 2024-04-01T00:00:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End of the window and now(), e.g. 2024-05-01T00:00:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Rules run at the same time (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Time limit of one rule, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub timeout: u64,
+    /// Result rows kept per rule.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_findings: usize,
+    /// Scan each table separately for every rule instead of decoding tables that several rules
+    /// read once and sharing them in memory.
+    #[arg(long)]
+    pub no_shared_scans: bool,
+    /// List every rule in the text report, not only those that fired or failed.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Text)]
+    pub format: HuntFormat,
+    /// Write the output to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write an ATT&CK Navigator layer of the techniques that fired.
+    #[arg(long, value_name = "FILE")]
+    pub navigator: Option<PathBuf>,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
 }

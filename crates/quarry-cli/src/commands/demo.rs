@@ -5,7 +5,7 @@ use crate::commands::{CommandError, Outcome};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use quarry_engine::values::format_datetime;
 use quarry_hunt::demo::{run_demo, DemoOptions, DemoReport};
-use quarry_hunt::RuleStatus;
+use quarry_hunt::hunt::HuntStatus;
 use quarry_ingest::demo::DemoConfig;
 use serde_json::json;
 
@@ -18,6 +18,7 @@ pub fn run(args: &DemoArgs) -> Result<Outcome, CommandError> {
             seed: args.seed,
             ..DemoConfig::default()
         },
+        now: crate::commands::rules::now_rfc3339(),
     };
     let bar = ProgressBar::with_draw_target(Some(args.events), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
@@ -52,32 +53,31 @@ fn print_text(args: &DemoArgs, report: &DemoReport) {
     );
     println!(
         "hunt: {} rules, now() pinned to the latest event, {}",
-        report.outcomes.len(),
+        report.runs.len(),
         format_datetime(report.now, true)
     );
     println!();
     let name_width = report
-        .outcomes
+        .runs
         .iter()
-        .map(|o| o.rule.header.name.chars().count())
+        .map(|r| r.name.chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
     println!("{:<name_width$}  {:<13}  result", "rule", "severity");
-    for outcome in &report.outcomes {
-        let result = match &outcome.status {
-            RuleStatus::Hits(rows) => format!("FIRED: {rows} rows"),
-            RuleStatus::NoHits => "no hits".to_string(),
-            RuleStatus::Error(message) => format!("error: {message}"),
+    for run in &report.runs {
+        let result = match &run.status {
+            HuntStatus::Hits(rows) => format!("FIRED: {rows} rows"),
+            HuntStatus::NoHits => "no hits".to_string(),
+            HuntStatus::Skipped(reason) => format!("skipped: {reason}"),
+            HuntStatus::Error(message) => format!("error: {message}"),
+            HuntStatus::TimedOut(secs) => format!("stopped after {secs} s"),
         };
-        let severity = match outcome.rule.header.severity.as_str() {
+        let severity = match run.severity.as_str() {
             "" => "-",
             other => other,
         };
-        println!(
-            "{:<name_width$}  {severity:<13}  {result}",
-            outcome.rule.header.name
-        );
+        println!("{:<name_width$}  {severity:<13}  {result}", run.name);
     }
     println!();
     for result in &report.scenarios {
@@ -108,7 +108,7 @@ fn print_text(args: &DemoArgs, report: &DemoReport) {
         report.hunt_time.as_secs_f64()
     );
     println!(
-        "next: quarry tables -w {0}   quarry query -w {0} 'DeviceProcessEvents | take 10'",
+        "next: quarry rules list -w {0}   quarry hunt -w {0}   quarry query -w {0} 'DeviceProcessEvents | take 10'",
         args.workspace.display()
     );
 }
@@ -116,23 +116,25 @@ fn print_text(args: &DemoArgs, report: &DemoReport) {
 /// The JSON summary.
 fn print_json(args: &DemoArgs, report: &DemoReport) {
     let rules: Vec<_> = report
-        .outcomes
+        .runs
         .iter()
-        .map(|o| {
-            let (status, rows, error) = match &o.status {
-                RuleStatus::Hits(rows) => ("hits", *rows, None),
-                RuleStatus::NoHits => ("no_hits", 0, None),
-                RuleStatus::Error(message) => ("error", 0, Some(message.clone())),
+        .map(|r| {
+            let (rows, error) = match &r.status {
+                HuntStatus::Hits(rows) => (*rows, None),
+                HuntStatus::NoHits => (0, None),
+                HuntStatus::Skipped(reason) => (0, Some(reason.to_string())),
+                HuntStatus::Error(message) => (0, Some(message.clone())),
+                HuntStatus::TimedOut(secs) => (0, Some(format!("stopped after {secs} s"))),
             };
             json!({
-                "id": o.rule.header.id,
-                "name": o.rule.header.name,
-                "severity": o.rule.header.severity,
-                "techniques": o.rule.header.relevant_techniques,
-                "status": status,
+                "id": r.rule_id,
+                "name": r.name,
+                "severity": r.severity,
+                "techniques": r.techniques,
+                "status": r.status.label(),
                 "rows": rows,
                 "error": error,
-                "seconds": o.elapsed.as_secs_f64(),
+                "seconds": r.elapsed_ms as f64 / 1000.0,
             })
         })
         .collect();
@@ -161,6 +163,7 @@ fn print_json(args: &DemoArgs, report: &DemoReport) {
         "now": format_datetime(report.now, true),
         "ingest_seconds": report.ingest_time.as_secs_f64(),
         "hunt_seconds": report.hunt_time.as_secs_f64(),
+        "run_id": report.run_id,
         "rules": rules,
         "scenarios": scenarios,
         "unexplained": unexplained,

@@ -1,10 +1,35 @@
 //! The subcommands: each takes its parsed arguments, does its work and says how it went.
 
+/// Appends a line to a `String` of output (written to stdout in one go, so that a closed pipe is
+/// an error the command returns rather than a panic).
+macro_rules! say {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Writes collected output to stdout.
+pub(crate) fn emit(text: &str) -> Result<(), CommandError> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
 pub mod check;
 pub mod conformance;
+pub mod coverage;
 pub mod demo;
+pub mod hunt;
 pub mod ingest;
 pub mod query;
+pub mod rules;
+pub mod rules_show;
 pub mod table_files;
 pub mod tables;
 
@@ -42,6 +67,9 @@ pub fn run(command: Command) -> Result<Outcome, CommandError> {
         Command::Ingest(args) => ingest::run(&args),
         Command::Tables(args) => tables::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Rules(args) => rules::run(args),
+        Command::Coverage(args) => coverage::run(&args),
+        Command::Hunt(args) => hunt::run(&args),
     }
 }
 
