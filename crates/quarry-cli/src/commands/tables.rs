@@ -3,6 +3,7 @@
 use crate::cli::{Format, TablesArgs};
 use crate::commands::{CommandError, Outcome};
 use quarry_engine::values::format_datetime;
+use quarry_hunt::report::human_bytes;
 use quarry_ingest::workspace::manifest::TableEntry;
 use quarry_ingest::Workspace;
 use serde_json::json;
@@ -104,21 +105,5 @@ fn time_range(entry: &TableEntry) -> (Option<String>, Option<String>) {
             Some(format_datetime(last, true)),
         ),
         None => (None, None),
-    }
-}
-
-/// A byte count in B, KiB, MiB or GiB.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }

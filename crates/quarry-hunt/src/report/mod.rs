@@ -6,7 +6,7 @@ mod sarif;
 mod text;
 
 pub use sarif::sarif;
-pub use text::write_text;
+pub use text::{human_bytes, write_text};
 
 use crate::hunt::{HuntStatus, RuleRun};
 use serde::Serialize;

@@ -5,7 +5,8 @@ use super::HuntSummary;
 use crate::hunt::{HuntStatus, RuleRun};
 use std::io::Write;
 
-fn human_bytes(bytes: u64) -> String {
+/// A byte count in B, KiB, MiB, GiB or TiB.
+pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
