@@ -227,27 +227,63 @@ fn search_key_column(dir: &Path, name: &str, columns: &[String]) -> Result<usize
 /// A CSV record and the 1-based line it starts on.
 type Record = (usize, Vec<String>);
 
-/// Splits CSV text (RFC 4180, read by the `csv` crate; a leading byte-order mark is skipped)
-/// into records, each with the 1-based line it starts on. Rows of any length are returned; the
-/// caller compares them with the header.
+/// Splits CSV text (RFC 4180: `,` separators, `"` quoting with `""` escapes, LF or CRLF line
+/// ends, a leading byte-order mark) into records, each with the 1-based line it starts on.
 fn parse_csv(text: &str) -> Result<Vec<Record>, (usize, String)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
     let mut records = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(record) => {
-                let line = record.position().map_or(1, |p| p.line() as usize);
-                records.push((line, record.iter().map(str::to_string).collect()));
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut chars = text.chars().peekable();
+    let mut at_field_start = true;
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => quoted = false,
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
             }
-            Err(error) => {
-                let line = error.position().map_or(1, |p| p.line() as usize);
-                return Err((line, error.to_string()));
+            continue;
+        }
+        match c {
+            '"' if at_field_start => {
+                quoted = true;
+                at_field_start = false;
+            }
+            ',' => {
+                record.push(std::mem::take(&mut field));
+                at_field_start = true;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                record.push(std::mem::take(&mut field));
+                records.push((record_line, std::mem::take(&mut record)));
+                line += 1;
+                record_line = line;
+                at_field_start = true;
+            }
+            _ => {
+                field.push(c);
+                at_field_start = false;
             }
         }
+    }
+    if quoted {
+        return Err((record_line, "a quoted field is not closed".to_string()));
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push((record_line, record));
     }
     Ok(records)
 }
