@@ -17,7 +17,7 @@
 
 use super::operators::{param, param_text};
 use super::scalar::derived_name;
-use super::{column, column_names, Planner, Relation};
+use super::{aggregate_plan, column, column_names, filter_plan, project_plan, Planner, Relation};
 use crate::error::{EngineError, Result};
 use crate::functions::{self, dynamic, CallContext, PlannedArg};
 use datafusion::arrow::array::{Array, AsArray};
@@ -248,7 +248,7 @@ impl Planner<'_> {
             exprs.push(dynamic::mv_expand_items(value, bag_as_array, limit).alias(&list));
             expanded.push((name, list, item.to_type.clone()));
         }
-        let mut builder = input.builder().project(exprs)?;
+        let mut lists = project_plan(input.plan.clone(), exprs)?;
         let mut unnest: Vec<Column> = expanded
             .iter()
             .map(|(_, list, _)| Column::from_name(list))
@@ -257,13 +257,13 @@ impl Planner<'_> {
         // 2. The element positions for `with_itemindex`.
         let index_list = if index_name.is_some() {
             let hidden = self.next_alias("mvindex");
-            let mut exprs: Vec<Expr> = column_names(builder.schema())
+            let mut exprs: Vec<Expr> = column_names(lists.schema())
                 .iter()
                 .map(|n| column(n))
                 .collect();
-            let lists = expanded.iter().map(|(_, list, _)| column(list)).collect();
-            exprs.push(dynamic::mv_expand_index(lists).alias(&hidden));
-            builder = builder.project(exprs)?;
+            let list_columns = expanded.iter().map(|(_, list, _)| column(list)).collect();
+            exprs.push(dynamic::mv_expand_index(list_columns).alias(&hidden));
+            lists = project_plan(lists, exprs)?;
             unnest.push(Column::from_name(&hidden));
             Some(hidden)
         } else {
@@ -271,7 +271,7 @@ impl Planner<'_> {
         };
 
         // 3. One row per element.
-        let unnested = builder
+        let unnested = LogicalPlanBuilder::from(lists)
             .unnest_columns_with_options(unnest, UnnestOptions::default())?
             .build()?;
 
@@ -301,9 +301,7 @@ impl Planner<'_> {
         if let (Some(name), Some(hidden)) = (&index_name, &index_list) {
             output.push(column(hidden).alias(name));
         }
-        let plan = LogicalPlanBuilder::from(unnested)
-            .project(output)?
-            .build()?;
+        let plan = project_plan(unnested, output)?;
         let names = expanded.into_iter().map(|(name, _, _)| name).collect();
         Ok((
             Relation {
@@ -340,7 +338,7 @@ impl Planner<'_> {
             .unwrap_or_default();
         let mut exprs: Vec<Expr> = names.iter().map(|n| column(n)).collect();
         exprs.push(column(&window_column).alias(name));
-        let plan = LogicalPlanBuilder::from(windowed).project(exprs)?.build()?;
+        let plan = project_plan(windowed, exprs)?;
         Ok(Relation {
             plan,
             ordered: input.ordered,
@@ -516,16 +514,14 @@ impl Planner<'_> {
                     .as_ref()
                     .map(|n| n.name.clone())
                     .unwrap_or_else(|| "Count".to_string());
-                let plan = input
-                    .builder()
-                    .aggregate(
-                        keys.iter()
-                            .filter(|k| **k != name)
-                            .map(|k| column(k))
-                            .collect::<Vec<_>>(),
-                        vec![datafusion::functions_aggregate::expr_fn::count(lit(1)).alias(name)],
-                    )?
-                    .build()?;
+                let plan = aggregate_plan(
+                    input.plan,
+                    keys.iter()
+                        .filter(|k| **k != name)
+                        .map(|k| column(k))
+                        .collect::<Vec<_>>(),
+                    vec![datafusion::functions_aggregate::expr_fn::count(lit(1)).alias(name)],
+                )?;
                 Ok(Relation::unordered(plan))
             }
             OperatorKind::Take { count } | OperatorKind::Sample { count } => {
@@ -569,15 +565,16 @@ impl Planner<'_> {
         let mut exprs: Vec<Expr> = names.iter().map(|n| column(n)).collect();
         exprs.push(column(&window_column).alias(&rank));
         let exprs_out: Vec<Expr> = names.iter().map(|n| column(n)).collect();
-        let plan = LogicalPlanBuilder::from(windowed)
-            .project(exprs)?
-            .filter(binary_expr(
+        let ranked = project_plan(windowed, exprs)?;
+        let kept = filter_plan(
+            ranked,
+            binary_expr(
                 column(&rank),
                 DfOperator::LtEq,
                 lit(ScalarValue::UInt64(Some(rows as u64))),
-            ))?
-            .project(exprs_out)?
-            .build()?;
+            ),
+        )?;
+        let plan = project_plan(kept, exprs_out)?;
         Ok(Relation::unordered(plan))
     }
 

@@ -65,26 +65,111 @@ impl Relation {
         LogicalPlanBuilder::from(self.plan.clone())
     }
 
-    /// A projection of `exprs` over this relation. The builder's `project` normalises every
-    /// column against the whole input plan (a walk of the plan per call), which made wide
-    /// tables with many `extend`s quadratic to plan; the expressions here name columns of the
-    /// input directly, so the projection is built as it is, and only an expression the input
-    /// cannot resolve that way goes through the builder.
+    /// A projection of `exprs` over this relation (see [`project_plan`]).
     fn project(&self, exprs: Vec<Expr>) -> datafusion::error::Result<LogicalPlan> {
-        let input = std::sync::Arc::new(self.plan.clone());
-        match datafusion::logical_expr::Projection::try_new(exprs.clone(), input) {
-            Ok(projection) => Ok(LogicalPlan::Projection(projection)),
-            Err(_) => self.builder().project(exprs)?.build(),
-        }
+        project_plan(self.plan.clone(), exprs)
     }
 
-    /// A filter of this relation, built directly for the same reason as [`Relation::project`].
+    /// A filter of this relation (see [`filter_plan`]).
     fn filter(&self, predicate: Expr) -> datafusion::error::Result<LogicalPlan> {
-        let input = std::sync::Arc::new(self.plan.clone());
-        match datafusion::logical_expr::Filter::try_new(predicate.clone(), input) {
-            Ok(filter) => Ok(LogicalPlan::Filter(filter)),
-            Err(_) => self.builder().filter(predicate)?.build(),
+        filter_plan(self.plan.clone(), predicate)
+    }
+}
+
+/// A projection of `exprs` over `input`. The builder's `project` normalises every column against
+/// the whole input plan (a walk of the plan per column), and DataFusion's own schema derivation
+/// finds each column by a linear scan of the input's fields; both made wide tables with many
+/// `extend`s, and parser unions of dozens of legs, quadratic to plan. The planner's expressions
+/// name columns of the input directly, so the output schema is derived here with one name index
+/// per projection, and only what that cannot resolve goes through DataFusion's slower paths.
+fn project_plan(input: LogicalPlan, exprs: Vec<Expr>) -> datafusion::error::Result<LogicalPlan> {
+    use datafusion::logical_expr::Projection;
+    let input = std::sync::Arc::new(input);
+    if let Some(schema) = projection_schema(input.schema(), &exprs) {
+        if let Ok(projection) = Projection::try_new_with_schema(
+            exprs.clone(),
+            std::sync::Arc::clone(&input),
+            std::sync::Arc::new(schema),
+        ) {
+            return Ok(LogicalPlan::Projection(projection));
         }
+    }
+    match Projection::try_new(exprs.clone(), std::sync::Arc::clone(&input)) {
+        Ok(projection) => Ok(LogicalPlan::Projection(projection)),
+        Err(_) => LogicalPlanBuilder::from(input).project(exprs)?.build(),
+    }
+}
+
+/// The output schema of projecting `exprs` over `input`, as DataFusion derives it (a column keeps
+/// its field; an alias renames it; anything else asks the expression), or `None` when a column
+/// is qualified, ambiguous or missing and DataFusion's own derivation must decide.
+fn projection_schema(input: &DFSchema, exprs: &[Expr]) -> Option<DFSchema> {
+    let mut by_name: HashMap<&str, Option<&std::sync::Arc<datafusion::arrow::datatypes::Field>>> =
+        HashMap::with_capacity(input.fields().len());
+    for field in input.fields() {
+        by_name
+            .entry(field.name().as_str())
+            .and_modify(|slot| *slot = None)
+            .or_insert(Some(field));
+    }
+    let unqualified = |expr: &Expr| match expr {
+        Expr::Column(c) if c.relation.is_none() => by_name.get(c.name.as_str()).copied().flatten(),
+        _ => None,
+    };
+    let mut fields = Vec::with_capacity(exprs.len());
+    for expr in exprs {
+        let field = match expr {
+            Expr::Column(c) if c.relation.is_none() => {
+                (None, std::sync::Arc::clone(unqualified(expr)?))
+            }
+            Expr::Alias(alias)
+                if alias.metadata.is_none() && matches!(*alias.expr, Expr::Column(_)) =>
+            {
+                let field = unqualified(&alias.expr)?;
+                (
+                    alias.relation.clone(),
+                    std::sync::Arc::new(field.as_ref().clone().with_name(alias.name.clone())),
+                )
+            }
+            Expr::Column(_) => return None,
+            _ => {
+                use datafusion::logical_expr::ExprSchemable;
+                expr.to_field(input).ok()?
+            }
+        };
+        fields.push(field);
+    }
+    DFSchema::new_with_metadata(fields, input.metadata().clone()).ok()
+}
+
+/// A filter of `input`, built directly for the same reason as [`project_plan`].
+fn filter_plan(input: LogicalPlan, predicate: Expr) -> datafusion::error::Result<LogicalPlan> {
+    let input = std::sync::Arc::new(input);
+    match datafusion::logical_expr::Filter::try_new(
+        predicate.clone(),
+        std::sync::Arc::clone(&input),
+    ) {
+        Ok(filter) => Ok(LogicalPlan::Filter(filter)),
+        Err(_) => LogicalPlanBuilder::from(input).filter(predicate)?.build(),
+    }
+}
+
+/// An aggregation of `input`, built directly for the same reason as [`project_plan`].
+fn aggregate_plan(
+    input: LogicalPlan,
+    groups: Vec<Expr>,
+    aggregates: Vec<Expr>,
+) -> datafusion::error::Result<LogicalPlan> {
+    let input = std::sync::Arc::new(input);
+    match datafusion::logical_expr::Aggregate::try_new(
+        std::sync::Arc::clone(&input),
+        groups.clone(),
+        aggregates.clone(),
+    ) {
+        Ok(aggregate) => Ok(LogicalPlan::Aggregate(aggregate)),
+        Err(_) => LogicalPlanBuilder::from(input)
+            .aggregate(groups, aggregates)?
+            .build(),
     }
 }
 
@@ -132,10 +217,19 @@ pub(crate) fn closest<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let name_chars = lower.chars().count();
     candidates
         .into_iter()
-        .map(|c| (strsim_distance(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1))
+        .filter_map(|c| {
+            let limit = (name.len().max(c.len()) / 3).max(1);
+            // The edit distance is at least the difference in length: most candidates of a
+            // wide schema are ruled out without computing it.
+            if name_chars.abs_diff(c.chars().count()) > limit {
+                return None;
+            }
+            let distance = strsim_distance(&lower, &c.to_lowercase());
+            (distance <= limit).then_some((distance, c))
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

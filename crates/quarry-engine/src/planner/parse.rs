@@ -8,7 +8,7 @@
 //! only nulls that column. `parse-kv` works the same way with a key/value scanner.
 
 use super::operators::{param, param_text};
-use super::{column, column_names, Binding, Planner, Relation};
+use super::{column, column_names, filter_plan, project_plan, Binding, Planner, Relation};
 use crate::error::{EngineError, Result};
 use crate::functions::{self, strings, CallContext, PlannedArg};
 use crate::types::KustoType;
@@ -698,9 +698,7 @@ impl Planner<'_> {
                 .filter(|n| n.as_str() != "$table")
                 .map(|n| column(n)),
         );
-        let plan = datafusion::logical_expr::LogicalPlanBuilder::from(filtered)
-            .project(exprs)?
-            .build()?;
+        let plan = project_plan(filtered, exprs)?;
         Ok(Relation {
             plan,
             ordered: input.ordered,
@@ -956,12 +954,10 @@ impl Planner<'_> {
             value_names.push(value_name);
         }
         exprs.push(ok.alias(&matched_name));
-        let mut builder =
-            datafusion::logical_expr::LogicalPlanBuilder::from(stage1).project(exprs)?;
+        let mut stage2 = project_plan(stage1, exprs)?;
         if filter {
-            builder = builder.filter(column(&matched_name).is_true())?;
+            stage2 = filter_plan(stage2, column(&matched_name).is_true())?;
         }
-        let stage2 = builder.build()?;
         // Stage 3: the output columns.
         let mut outputs: Vec<(String, Expr)> =
             names.iter().map(|n| (n.clone(), column(n))).collect();
@@ -983,9 +979,7 @@ impl Planner<'_> {
             }
         }
         let exprs: Vec<Expr> = outputs.into_iter().map(|(n, e)| e.alias(n)).collect();
-        let plan = datafusion::logical_expr::LogicalPlanBuilder::from(stage2)
-            .project(exprs)?
-            .build()?;
+        let plan = project_plan(stage2, exprs)?;
         Ok(Relation { plan, ordered })
     }
 }

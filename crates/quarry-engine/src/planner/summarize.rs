@@ -2,7 +2,7 @@
 //! inside larger expressions (`sum(x) / count()`).
 
 use super::scalar::derived_name;
-use super::{column, Planner, Relation};
+use super::{aggregate_plan, column, project_plan, Planner, Relation};
 use crate::error::{EngineError, Result};
 use crate::functions::{collected, dynamic};
 use datafusion::arrow::datatypes::DataType;
@@ -169,11 +169,8 @@ impl Planner<'_> {
             .iter()
             .map(|h| h.expr.clone().alias(&h.alias))
             .collect();
-        let plan = input
-            .builder()
-            .aggregate(group_exprs, aggregate_exprs)?
-            .project(output)?
-            .build()?;
+        let aggregated = aggregate_plan(input.plan, group_exprs, aggregate_exprs)?;
+        let plan = project_plan(aggregated, output)?;
         Ok(Relation::unordered(plan))
     }
 

@@ -7,7 +7,7 @@
 //! rows by the sort keys of the input when it is sorted, in arrival order otherwise), evaluates
 //! the window expressions innermost first, and sorts the result back into that order.
 
-use super::{column, column_names, Planner, Relation};
+use super::{column, column_names, project_plan, Planner, Relation};
 use crate::error::{EngineError, Result};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -228,7 +228,8 @@ impl Planner<'_> {
             .map(|n| column(n))
             .collect();
         with_id.push(column(&numbering_name).alias(ROWID));
-        let mut builder = input.builder().window(vec![numbering])?.project(with_id)?;
+        let numbered = input.builder().window(vec![numbering])?.build()?;
+        let mut builder = LogicalPlanBuilder::from(project_plan(numbered, with_id)?);
 
         let mut exprs = exprs;
         loop {
@@ -267,11 +268,10 @@ impl Planner<'_> {
         let names: Vec<String> = exprs.iter().map(|e| e.schema_name().to_string()).collect();
         let mut projected = exprs;
         projected.push(column(ROWID));
-        let plan = builder
-            .project(projected)?
+        let sorted = LogicalPlanBuilder::from(project_plan(builder.build()?, projected)?)
             .sort(vec![column(ROWID).sort(true, false)])?
-            .project(names.iter().map(|n| column(n)).collect::<Vec<_>>())?
             .build()?;
+        let plan = project_plan(sorted, names.iter().map(|n| column(n)).collect())?;
         Ok(Relation {
             plan,
             ordered: true,
