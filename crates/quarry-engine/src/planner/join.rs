@@ -211,7 +211,7 @@ impl Planner<'_> {
                 used.push(output);
             }
         }
-        let plan = joined.project(exprs)?.build()?;
+        let plan = super::project_plan(joined.build()?, exprs)?;
         Ok(Relation::unordered(plan))
     }
 }

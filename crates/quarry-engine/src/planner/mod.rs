@@ -86,13 +86,9 @@ fn project_plan(input: LogicalPlan, exprs: Vec<Expr>) -> datafusion::error::Resu
     use datafusion::logical_expr::Projection;
     let input = std::sync::Arc::new(input);
     if let Some(schema) = projection_schema(input.schema(), &exprs) {
-        if let Ok(projection) = Projection::try_new_with_schema(
-            exprs.clone(),
-            std::sync::Arc::clone(&input),
-            std::sync::Arc::new(schema),
-        ) {
-            return Ok(LogicalPlan::Projection(projection));
-        }
+        // The schema has one field per expression, the only thing this constructor checks.
+        return Projection::try_new_with_schema(exprs, input, std::sync::Arc::new(schema))
+            .map(LogicalPlan::Projection);
     }
     match Projection::try_new(exprs.clone(), std::sync::Arc::clone(&input)) {
         Ok(projection) => Ok(LogicalPlan::Projection(projection)),
@@ -102,36 +98,56 @@ fn project_plan(input: LogicalPlan, exprs: Vec<Expr>) -> datafusion::error::Resu
 
 /// The output schema of projecting `exprs` over `input`, as DataFusion derives it (a column keeps
 /// its field; an alias renames it; anything else asks the expression), or `None` when a column
-/// is qualified, ambiguous or missing and DataFusion's own derivation must decide.
+/// name is ambiguous or missing and DataFusion's own derivation must decide.
 fn projection_schema(input: &DFSchema, exprs: &[Expr]) -> Option<DFSchema> {
-    let mut by_name: HashMap<&str, Option<&std::sync::Arc<datafusion::arrow::datatypes::Field>>> =
-        HashMap::with_capacity(input.fields().len());
-    for field in input.fields() {
+    type Field = std::sync::Arc<datafusion::arrow::datatypes::Field>;
+    // Bare names resolve when they are unique; qualified ones by (qualifier, name), which is
+    // what a join's two sides need.
+    let mut by_name: datafusion::common::HashMap<&str, Option<&Field>> =
+        datafusion::common::HashMap::with_capacity_and_hasher(
+            input.fields().len(),
+            Default::default(),
+        );
+    let mut by_qualified: datafusion::common::HashMap<(&str, &str), (&TableReference, &Field)> =
+        datafusion::common::HashMap::with_capacity_and_hasher(
+            input.fields().len(),
+            Default::default(),
+        );
+    for (qualifier, field) in input.iter() {
         by_name
             .entry(field.name().as_str())
             .and_modify(|slot| *slot = None)
             .or_insert(Some(field));
+        if let Some(qualifier) = qualifier {
+            by_qualified.insert(
+                (qualifier.table(), field.name().as_str()),
+                (qualifier, field),
+            );
+        }
     }
-    let unqualified = |expr: &Expr| match expr {
-        Expr::Column(c) if c.relation.is_none() => by_name.get(c.name.as_str()).copied().flatten(),
+    let resolve = |expr: &Expr| match expr {
+        Expr::Column(c) => match &c.relation {
+            None => by_name.get(c.name.as_str()).copied().flatten(),
+            Some(relation) => by_qualified
+                .get(&(relation.table(), c.name.as_str()))
+                .filter(|(qualifier, _)| qualifier.resolved_eq(relation))
+                .map(|(_, field)| *field),
+        },
         _ => None,
     };
     let mut fields = Vec::with_capacity(exprs.len());
     for expr in exprs {
         let field = match expr {
-            Expr::Column(c) if c.relation.is_none() => {
-                (None, std::sync::Arc::clone(unqualified(expr)?))
-            }
+            Expr::Column(c) => (c.relation.clone(), std::sync::Arc::clone(resolve(expr)?)),
             Expr::Alias(alias)
                 if alias.metadata.is_none() && matches!(*alias.expr, Expr::Column(_)) =>
             {
-                let field = unqualified(&alias.expr)?;
+                let field = resolve(&alias.expr)?;
                 (
                     alias.relation.clone(),
                     std::sync::Arc::new(field.as_ref().clone().with_name(alias.name.clone())),
                 )
             }
-            Expr::Column(_) => return None,
             _ => {
                 use datafusion::logical_expr::ExprSchemable;
                 expr.to_field(input).ok()?
@@ -227,11 +243,38 @@ pub(crate) fn closest<'a>(
             if name_chars.abs_diff(c.chars().count()) > limit {
                 return None;
             }
-            let distance = strsim_distance(&lower, &c.to_lowercase());
+            let candidate = c.to_lowercase();
+            if bag_distance(&lower, &candidate).is_some_and(|bound| bound > limit) {
+                return None;
+            }
+            let distance = strsim_distance(&lower, &candidate);
             (distance <= limit).then_some((distance, c))
         })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// A lower bound of the edit distance of two ASCII strings, from their letter counts alone (an
+/// edit changes at most one letter on each side); `None` for non-ASCII text.
+fn bag_distance(a: &str, b: &str) -> Option<usize> {
+    if !a.is_ascii() || !b.is_ascii() {
+        return None;
+    }
+    let mut counts = [0i32; 128];
+    for byte in a.bytes() {
+        counts[usize::from(byte)] += 1;
+    }
+    for byte in b.bytes() {
+        counts[usize::from(byte)] -= 1;
+    }
+    let (surplus, deficit) = counts.iter().fold((0usize, 0usize), |(plus, minus), &n| {
+        if n > 0 {
+            (plus + n.unsigned_abs() as usize, minus)
+        } else {
+            (plus, minus + n.unsigned_abs() as usize)
+        }
+    });
+    Some(surplus.max(deficit))
 }
 
 fn strsim_distance(a: &str, b: &str) -> usize {

@@ -20,11 +20,22 @@ pub(super) fn union_relations(relations: Vec<Relation>, span: Span) -> Result<Re
     let Some(first) = iter.next() else {
         return Err(EngineError::bind("the union has no tables", span));
     };
-    let mut builder = first.builder();
-    for relation in iter {
-        builder = builder.union_by_name(relation.plan)?;
+    let rest: Vec<std::sync::Arc<datafusion::logical_expr::LogicalPlan>> = iter
+        .map(|relation| std::sync::Arc::new(relation.plan))
+        .collect();
+    if rest.is_empty() {
+        return Ok(Relation::unordered(first.plan));
     }
-    Ok(Relation::unordered(builder.build()?))
+    // One n-ary union: folding the legs pairwise re-derived the growing schema and wrapped the
+    // accumulated union in a new projection at every leg, quadratic in the number of legs
+    // (ASIM parsers union dozens of them).
+    let mut inputs = Vec::with_capacity(rest.len() + 1);
+    inputs.push(std::sync::Arc::new(first.plan));
+    inputs.extend(rest);
+    let union = datafusion::logical_expr::Union::try_new_by_name(inputs)?;
+    Ok(Relation::unordered(
+        datafusion::logical_expr::LogicalPlan::Union(union),
+    ))
 }
 
 /// The text of an operator parameter value (`kind=inner` → `inner`).
@@ -343,10 +354,10 @@ impl Planner<'_> {
                 relation = self.project_windowed(relation, exprs)?;
                 continue;
             }
-            let plan = relation.project(exprs)?;
+            let ordered = relation.ordered;
             relation = Relation {
-                plan,
-                ordered: relation.ordered,
+                plan: super::project_plan(relation.plan, exprs)?,
+                ordered,
             };
         }
         Ok(relation)
