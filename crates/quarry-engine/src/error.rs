@@ -40,6 +40,17 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// The table a binding error says is unknown, when that is what it says: the caller can then
+    /// report a missing table rather than a failure.
+    pub fn missing_table(&self) -> Option<&str> {
+        match self {
+            EngineError::Bind { message, .. } => message
+                .strip_prefix("unknown table `")
+                .and_then(|rest| rest.split('`').next()),
+            _ => None,
+        }
+    }
+
     /// A binding error at `span`.
     pub fn bind(message: impl Into<String>, span: Span) -> Self {
         EngineError::Bind {
@@ -84,3 +95,19 @@ impl From<datafusion::arrow::error::ArrowError> for EngineError {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_table_is_read_from_unknown_table_errors_only() {
+        let span = Span { start: 0, end: 4 };
+        let unknown = EngineError::bind("unknown table `ThreatIntelligenceIndicator`", span);
+        assert_eq!(unknown.missing_table(), Some("ThreatIntelligenceIndicator"));
+        let column = EngineError::bind("unknown column `Account`", span);
+        assert_eq!(column.missing_table(), None);
+        let call = EngineError::bind("unknown table or function `foo`", span);
+        assert_eq!(call.missing_table(), None);
+    }
+}

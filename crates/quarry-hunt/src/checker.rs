@@ -39,15 +39,11 @@ impl QueryChecker for EngineChecker {
 }
 
 fn status_of(error: EngineError) -> BindStatus {
+    if let Some(table) = error.missing_table() {
+        return BindStatus::MissingTables(vec![table.to_string()]);
+    }
     match error {
         EngineError::NotSupported { feature, .. } => BindStatus::Unsupported(feature),
-        EngineError::Bind { message, .. } if message.starts_with("unknown table") => {
-            let table = message
-                .split('`')
-                .nth(1)
-                .map_or_else(|| message.clone(), str::to_string);
-            BindStatus::MissingTables(vec![table])
-        }
         EngineError::Execution(error) => BindStatus::Error(format!("planning failed: {error}")),
         other => BindStatus::Error(other.to_string()),
     }

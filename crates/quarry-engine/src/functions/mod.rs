@@ -15,6 +15,7 @@ mod misc;
 mod network;
 pub(crate) mod strings;
 mod timeseries;
+mod xml;
 
 use crate::error::{EngineError, Result};
 use datafusion::arrow::datatypes::DataType;
@@ -59,6 +60,7 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (misc::plan, misc::NAMES),
     (geo::plan, geo::NAMES),
     (timeseries::plan, timeseries::NAMES),
+    (xml::plan, xml::NAMES),
 ];
 
 /// Every scalar function name the library knows, for "did you mean" suggestions and the

@@ -316,6 +316,12 @@ async fn run_one(
                 span: Some((span.start, span.end)),
             });
         }
+        // A rule that reads parsers passes the table check when some of its sources exist;
+        // a table it needs outright can still be missing, and that is a skip, not a failure.
+        Err(error) if error.missing_table().is_some() => {
+            let table = error.missing_table().unwrap_or_default().to_string();
+            run.status = HuntStatus::Skipped(SkipReason::MissingTable { table });
+        }
         Err(error) => run.status = HuntStatus::Error(error.to_string()),
     }
     run
