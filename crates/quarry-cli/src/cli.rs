@@ -64,6 +64,39 @@ pub enum Command {
     /// Draw the ATT&CK tactic × technique coverage of the catalog.
     #[command(after_help = COVERAGE_EXAMPLES)]
     Coverage(CoverageArgs),
+    /// Serve the feed, rule pages, coverage, hunts and a query page in the browser.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+}
+
+/// Examples of `quarry serve` (`--help`).
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  quarry serve -w quarry-demo                      http://127.0.0.1:8080 on this machine only
+  quarry serve -w ws --bind 0.0.0.0:8080 --token T others sign in with T (or send a bearer header)
+  quarry demo --serve                              build the demo workspace, then serve it";
+
+/// `quarry serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback needs --token.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+
+    /// Access token (bearer header or the login form's cookie).
+    #[arg(long, env = "QUARRY_TOKEN", value_name = "T")]
+    pub token: Option<String>,
+
+    /// Time limit of one query run from a page, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value = "30")]
+    pub query_timeout: u64,
+
+    /// Memory cap of one query run from a page, in MiB.
+    #[arg(long, value_name = "MIB", default_value = "1024")]
+    pub query_memory: usize,
+
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
 }
 
 /// The workspace folder option shared by the commands that use one.
@@ -195,6 +228,14 @@ pub struct DemoArgs {
         default_value = "quarry-demo"
     )]
     pub workspace: PathBuf,
+
+    /// Serve the workspace in the browser afterwards (as `quarry serve`).
+    #[arg(long)]
+    pub serve: bool,
+
+    /// Address for --serve.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
 }
 
 /// The long description of `quarry check` (`--help`).

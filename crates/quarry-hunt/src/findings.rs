@@ -189,6 +189,48 @@ pub struct StoredFinding {
     pub entities: Vec<Entity>,
 }
 
+/// A stored hunt run, as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRun {
+    /// Its id.
+    pub id: i64,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it finished, if it did.
+    pub finished_at: Option<String>,
+    /// Its summary as stored (null when none was).
+    pub summary: Value,
+    /// Rules it ran.
+    pub rules: i64,
+    /// Rules that returned rows.
+    pub fired: i64,
+    /// Findings it kept.
+    pub hits: i64,
+}
+
+/// One rule's result in a stored run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredResult {
+    /// The rule's upstream id.
+    pub rule_id: String,
+    /// The rule's path in its source.
+    pub rule_path: String,
+    /// The revision run.
+    pub revision: i64,
+    /// `hits`, `no-hits`, `skipped`, `error`, `timed-out`.
+    pub status: String,
+    /// Why it was skipped or failed.
+    pub detail: Option<String>,
+    /// Findings kept.
+    pub hits: i64,
+    /// Of those, new ones.
+    pub new_hits: i64,
+    /// Wall time.
+    pub elapsed_ms: i64,
+    /// Its pinned `now`.
+    pub now: Option<String>,
+}
+
 impl FindingsStore {
     /// Opens the store in the catalog database at `path` (creating its tables).
     pub fn open(path: &Path) -> Result<FindingsStore, FindingsError> {
@@ -372,6 +414,64 @@ impl FindingsStore {
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
+    /// Every hunt run, newest first.
+    pub fn runs(&self) -> Result<Vec<StoredRun>, FindingsError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT r.id, r.started_at, r.finished_at, r.summary_json,
+                        (SELECT COUNT(*) FROM hunt_results h WHERE h.run_id = r.id),
+                        (SELECT COUNT(*) FROM hunt_results h WHERE h.run_id = r.id AND h.status = 'hits'),
+                        (SELECT COALESCE(SUM(h.hits), 0) FROM hunt_results h WHERE h.run_id = r.id)
+                 FROM hunt_runs r ORDER BY r.id DESC",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let summary: Option<String> = row.get(3)?;
+                Ok(StoredRun {
+                    id: row.get(0)?,
+                    started_at: row.get(1)?,
+                    finished_at: row.get(2)?,
+                    summary: summary
+                        .and_then(|s| serde_json::from_str(&s).ok())
+                        .unwrap_or(Value::Null),
+                    rules: row.get(4)?,
+                    fired: row.get(5)?,
+                    hits: row.get(6)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Each rule's result in run `run_id`, rules with hits first.
+    pub fn results_of_run(&self, run_id: i64) -> Result<Vec<StoredResult>, FindingsError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT rule_id, rule_path, revision, status, detail, hits, new_hits, elapsed_ms, now
+                 FROM hunt_results WHERE run_id = ?1 ORDER BY hits DESC, rule_path",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([run_id], |row| {
+                Ok(StoredResult {
+                    rule_id: row.get(0)?,
+                    rule_path: row.get(1)?,
+                    revision: row.get(2)?,
+                    status: row.get(3)?,
+                    detail: row.get(4)?,
+                    hits: row.get(5)?,
+                    new_hits: row.get(6)?,
+                    elapsed_ms: row.get(7)?,
+                    now: row.get(8)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
     /// Paths of the rules that have findings.
     pub fn rules_with_findings(&self) -> Result<Vec<String>, FindingsError> {
         let mut statement = self
@@ -452,6 +552,23 @@ mod tests {
         );
         assert_eq!(store.findings_of_run(run2).unwrap().len(), 2);
         assert_eq!(store.rules_with_findings().unwrap(), ["p.yaml"]);
+        store
+            .record_rule(run2, "q", "q.yaml", 1, "skipped", Some("why"), 1, None, &[])
+            .unwrap();
+        store.finish_run(run2, "t3", &json!({"fired": 1})).unwrap();
+        let runs = store.runs().unwrap();
+        assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), [run2, run1]);
+        assert_eq!((runs[0].rules, runs[0].fired, runs[0].hits), (2, 1, 2));
+        assert_eq!(runs[0].finished_at.as_deref(), Some("t3"));
+        assert_eq!(runs[0].summary["fired"], 1);
+        assert!(runs[1].finished_at.is_none());
+        let results = store.results_of_run(run2).unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(
+            (results[0].rule_path.as_str(), results[0].hits),
+            ("p.yaml", 2)
+        );
+        assert_eq!(results[1].detail.as_deref(), Some("why"));
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub fn run(args: &DemoArgs) -> Result<Outcome, CommandError> {
         Format::Json => print_json(args, &report),
         Format::Text => print_text(args, &report),
     }
+    if args.serve {
+        return super::serve::serve_workspace(&args.workspace, args.bind, None, Default::default());
+    }
     Ok(if report.all_found() && report.unexplained.is_empty() {
         Outcome::Ok
     } else {

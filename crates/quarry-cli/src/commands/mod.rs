@@ -30,6 +30,7 @@ pub mod ingest;
 pub mod query;
 pub mod rules;
 pub mod rules_show;
+pub mod serve;
 pub mod table_files;
 pub mod tables;
 
@@ -70,6 +71,7 @@ pub fn run(command: Command) -> Result<Outcome, CommandError> {
         Command::Rules(args) => rules::run(args),
         Command::Coverage(args) => coverage::run(&args),
         Command::Hunt(args) => hunt::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The catalog: rules, their revisions and derived fields, stored functions and import problems,
 //! in the workspace's SQLite database, with FTS5 search over name, description, query and tags.
 
+mod filter;
 mod read;
 mod write;
 

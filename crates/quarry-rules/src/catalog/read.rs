@@ -167,16 +167,6 @@ pub struct SearchHit {
     pub snippet: String,
 }
 
-fn severity_rank(severity: &str) -> u8 {
-    match severity.to_ascii_lowercase().as_str() {
-        "high" | "critical" => 0,
-        "medium" => 1,
-        "low" => 2,
-        "informational" => 3,
-        _ => 4,
-    }
-}
-
 /// Turns user text into an FTS5 query: each word quoted (so operators and punctuation are
 /// literal), all words required, the last one also as a prefix.
 fn fts_query(text: &str) -> Option<String> {
@@ -257,32 +247,7 @@ impl Catalog {
         if let Some(tables) = &filter.runnable_on {
             summaries.retain(|s| s.runnable_on(tables));
         }
-        match filter.sort {
-            RuleSort::Name => summaries.sort_by(|a, b| {
-                a.name
-                    .to_lowercase()
-                    .cmp(&b.name.to_lowercase())
-                    .then(a.path.cmp(&b.path))
-            }),
-            RuleSort::Severity => summaries.sort_by(|a, b| {
-                severity_rank(&a.severity)
-                    .cmp(&severity_rank(&b.severity))
-                    .then(a.name.to_lowercase().cmp(&b.name.to_lowercase()))
-            }),
-            RuleSort::Confidence => summaries.sort_by(|a, b| {
-                b.confidence
-                    .cmp(&a.confidence)
-                    .then(a.name.to_lowercase().cmp(&b.name.to_lowercase()))
-            }),
-            RuleSort::Kind => summaries.sort_by(|a, b| {
-                a.kind
-                    .cmp(&b.kind)
-                    .then(a.name.to_lowercase().cmp(&b.name.to_lowercase()))
-            }),
-            RuleSort::Path => {
-                summaries.sort_by(|a, b| a.source.cmp(&b.source).then(a.path.cmp(&b.path)))
-            }
-        }
+        filter.sort.apply(&mut summaries);
         Ok(summaries)
     }
 

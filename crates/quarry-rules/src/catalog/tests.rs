@@ -311,6 +311,44 @@ fn filters_and_search_find_the_right_rules() {
         sort: RuleSort::Severity,
         ..RuleFilter::default()
     });
+    // Filtering the cached listing in memory gives what the database gives.
+    let all = catalog.list(&RuleFilter::default()).unwrap();
+    let filters = [
+        RuleFilter {
+            table: Some("securityevent".into()),
+            ..RuleFilter::default()
+        },
+        RuleFilter {
+            technique: Some("t1003".into()),
+            ..RuleFilter::default()
+        },
+        RuleFilter {
+            tactic: Some("TA0006".into()),
+            has_parameters: Some(false),
+            ..RuleFilter::default()
+        },
+        RuleFilter {
+            severity: Some("LOW".into()),
+            tag: Some("demo".into()),
+            source: Some("O/R".into()),
+            ..RuleFilter::default()
+        },
+        RuleFilter {
+            kind: Some(RuleKind::Analytic),
+            ..RuleFilter::default()
+        },
+        RuleFilter {
+            sort: RuleSort::Severity,
+            ..RuleFilter::default()
+        },
+    ];
+    for filter in filters {
+        let mut in_memory: Vec<RuleSummary> =
+            all.iter().filter(|s| filter.matches(s)).cloned().collect();
+        filter.sort.apply(&mut in_memory);
+        let in_memory: Vec<String> = in_memory.into_iter().map(|s| s.id).collect();
+        assert_eq!(in_memory, ids(filter.clone()), "{filter:?}");
+    }
     assert_eq!(by_severity.last().map(String::as_str), Some("id-c"));
     let hits = catalog.search("lsass", 10).unwrap();
     assert_eq!(hits.len(), 1);
