@@ -10,6 +10,7 @@
 //! watchlists with `_GetWatchlist('name')` from CSV files (see [`watchlist`]).
 
 pub mod conformance;
+pub mod coverage;
 pub mod error;
 pub mod format;
 pub mod functions;

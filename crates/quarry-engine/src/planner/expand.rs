@@ -68,6 +68,10 @@ fn name_expr(name: &str, span: Span) -> KqlExpr {
     )
 }
 
+/// The `evaluate` plugins `Planner::evaluate` runs (the other names it matches are refused
+/// on purpose). Keep in step with its `match`: `tests/function_coverage.rs` checks both ways.
+pub(super) const PLUGINS: &[&str] = &["bag_unpack", "pivot"];
+
 /// The Kusto type of a JSON value, for `bag_unpack`'s column types.
 fn json_type(value: &Value) -> Option<&'static str> {
     Some(match value {

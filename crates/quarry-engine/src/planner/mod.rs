@@ -723,3 +723,35 @@ pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
     }
     true
 }
+
+/// Every aggregate function name the planner accepts in `summarize`, `make-series` and
+/// `top-nested`, sorted: the list it dispatches on (for the coverage table).
+pub fn aggregate_function_names() -> Vec<&'static str> {
+    sorted(summarize::AGGREGATES)
+}
+
+/// Every `evaluate` plugin the planner runs, sorted.
+pub fn plugin_names() -> Vec<&'static str> {
+    sorted(expand::PLUGINS)
+}
+
+/// The scalar functions the planner plans itself rather than the function library, sorted: the
+/// window functions, and the calls `plan_call` in `scalar.rs` matches by name.
+pub fn planner_scalar_function_names() -> Vec<&'static str> {
+    let special = ["toscalar", "typeof", "column_ifexists", "columnifexists"];
+    let mut names: Vec<&'static str> = window::WINDOW_FUNCTIONS.to_vec();
+    names.extend(special);
+    sorted(&names)
+}
+
+/// The functions returning a table that the planner plans (`materialize(…)`, `table("T")`).
+pub fn tabular_function_names() -> Vec<&'static str> {
+    vec!["materialize", "table"]
+}
+
+fn sorted(names: &[&'static str]) -> Vec<&'static str> {
+    let mut names = names.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    names
+}

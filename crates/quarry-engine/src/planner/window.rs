@@ -24,6 +24,16 @@ use quarry_kql::ast::Arg;
 use quarry_kql::Span;
 use std::sync::Arc;
 
+/// The window functions this module plans: the names [`Planner::plan_window_call`] dispatches on.
+pub(super) const WINDOW_FUNCTIONS: &[&str] = &[
+    "row_number",
+    "prev",
+    "next",
+    "row_cumsum",
+    "row_rank_dense",
+    "row_rank_min",
+];
+
 /// The hidden column that fixes the row order of window functions.
 const ROWID: &str = "__quarry_rowid";
 
@@ -109,11 +119,7 @@ impl Planner<'_> {
         schema: &DFSchema,
         span: Span,
     ) -> Option<Result<Expr>> {
-        if !matches!(
-            name,
-            "row_number" | "prev" | "next" | "row_cumsum" | "row_rank_dense" | "row_rank_min"
-        ) || self.lookup(name).is_some()
-        {
+        if !WINDOW_FUNCTIONS.contains(&name) || self.lookup(name).is_some() {
             return None;
         }
         Some(self.plan_window_inner(name, args, schema, span))
