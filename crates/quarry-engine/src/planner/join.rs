@@ -5,7 +5,7 @@ use super::operators::{param, param_text};
 use super::{column, column_names, Planner, Relation};
 use crate::error::{EngineError, Result};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Column, JoinType, ScalarValue, TableReference};
+use datafusion::common::{Column, JoinType, NullEquality, ScalarValue, TableReference};
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::logical_expr::{lit, Expr, LogicalPlanBuilder};
 use quarry_kql::ast::{BinaryOp, Expr as KqlExpr, ExprKind, OperatorParam};
@@ -161,11 +161,13 @@ impl Planner<'_> {
             .iter()
             .map(|(_, r)| qualified(&right_alias, r))
             .collect();
-        let joined = LogicalPlanBuilder::from(left_plan).join(
+        // Kusto's join and lookup match a null key with a null key (unlike SQL's `=`).
+        let joined = LogicalPlanBuilder::from(left_plan).join_detailed(
             right_plan,
             join_type,
             (left_keys, right_keys),
             None,
+            NullEquality::NullEqualsNull,
         )?;
         let joined_schema = joined.schema().clone();
         let left_nullable = matches!(join_type, JoinType::Right | JoinType::Full);

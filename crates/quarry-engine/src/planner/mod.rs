@@ -84,6 +84,7 @@ impl Relation {
 /// per projection, and only what that cannot resolve goes through DataFusion's slower paths.
 fn project_plan(input: LogicalPlan, exprs: Vec<Expr>) -> datafusion::error::Result<LogicalPlan> {
     use datafusion::logical_expr::Projection;
+    let (input, exprs) = fold_repeated_projection(input, exprs)?;
     let input = std::sync::Arc::new(input);
     if let Some(schema) = projection_schema(input.schema(), &exprs) {
         // The schema has one field per expression, the only thing this constructor checks.
@@ -94,6 +95,46 @@ fn project_plan(input: LogicalPlan, exprs: Vec<Expr>) -> datafusion::error::Resu
         Ok(projection) => Ok(LogicalPlan::Projection(projection)),
         Err(_) => LogicalPlanBuilder::from(input).project(exprs)?.build(),
     }
+}
+
+/// DataFusion 55's projection merging drops a projection whose expressions equal its input
+/// projection's, which is wrong when they compute something: `extend x = x + 1 | extend x = x + 1`
+/// would add 1 once. Such a pair is folded here instead, by substituting the inner expressions.
+fn fold_repeated_projection(
+    input: LogicalPlan,
+    exprs: Vec<Expr>,
+) -> datafusion::error::Result<(LogicalPlan, Vec<Expr>)> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    let LogicalPlan::Projection(inner) = &input else {
+        return Ok((input, exprs));
+    };
+    let computes = |e: &Expr| !matches!(e.clone().unalias(), Expr::Column(_));
+    if inner.expr != exprs || !exprs.iter().any(computes) {
+        return Ok((input, exprs));
+    }
+    let folded = exprs
+        .into_iter()
+        .map(|expr| {
+            let (outer_name, value) = match expr {
+                Expr::Alias(alias) => (Some(alias.name), *alias.expr),
+                other => (None, other),
+            };
+            let substituted = value
+                .transform_up(|e| match &e {
+                    Expr::Column(c) => match inner.schema.index_of_column(c) {
+                        Ok(at) => Ok(Transformed::yes(inner.expr[at].clone().unalias())),
+                        Err(_) => Ok(Transformed::no(e)),
+                    },
+                    _ => Ok(Transformed::no(e)),
+                })?
+                .data;
+            Ok(match outer_name {
+                Some(name) => substituted.alias(name),
+                None => substituted,
+            })
+        })
+        .collect::<datafusion::error::Result<Vec<Expr>>>()?;
+    Ok(((*inner.input).clone(), folded))
 }
 
 /// The output schema of projecting `exprs` over `input`, as DataFusion derives it (a column keeps
@@ -215,6 +256,10 @@ pub(crate) struct Planner<'s> {
     /// The function calls being planned, outermost first: the guard against recursion.
     calls: Vec<ActiveCall>,
     warnings: Vec<QueryWarning>,
+    /// The names `let … = view …` gave, which `union` wildcards match like tables.
+    views: Vec<String>,
+    /// The plans named by `as`, which `union withsource=` reports by that name.
+    as_names: Vec<(String, LogicalPlan)>,
 }
 
 /// A column reference by exact (case-sensitive) name; never `col()`, which lower-cases.
@@ -308,6 +353,8 @@ impl<'s> Planner<'s> {
                 .collect(),
             calls: Vec::new(),
             warnings: Vec::new(),
+            views: Vec::new(),
+            as_names: Vec::new(),
         }
     }
 
@@ -345,6 +392,9 @@ impl<'s> Planner<'s> {
         for statement in statements {
             match statement {
                 Statement::Let { name, value, .. } => {
+                    if matches!(value, LetValue::View { .. }) {
+                        self.views.push(name.name.clone());
+                    }
                     let binding = self.plan_let(value)?;
                     self.bind(&name.name, binding);
                 }
@@ -608,13 +658,20 @@ impl<'s> Planner<'s> {
         })
     }
 
-    /// Session tables whose names match a `*` pattern, sorted.
+    /// Session tables, then the query's views, whose names match a `*` pattern.
     fn tables_matching(&self, pattern: &str) -> Vec<String> {
-        self.session
+        let mut names: Vec<String> = self
+            .session
             .table_names()
             .into_iter()
             .filter(|name| wildcard_match(pattern, name))
-            .collect()
+            .collect();
+        for view in &self.views {
+            if wildcard_match(pattern, view) && !names.contains(view) {
+                names.push(view.clone());
+            }
+        }
+        names
     }
 
     fn plan_tabular_call(

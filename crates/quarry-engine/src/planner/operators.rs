@@ -32,10 +32,100 @@ pub(super) fn union_relations(relations: Vec<Relation>, span: Span) -> Result<Re
     let mut inputs = Vec::with_capacity(rest.len() + 1);
     inputs.push(std::sync::Arc::new(first.plan));
     inputs.extend(rest);
+    let inputs = rename_type_conflicts(inputs)?;
     let union = datafusion::logical_expr::Union::try_new_by_name(inputs)?;
     Ok(Relation::unordered(
         datafusion::logical_expr::LogicalPlan::Union(union),
     ))
+}
+
+/// Kusto keeps a column that has different types in different legs apart: each type becomes its
+/// own column, named `<column>_<type>` (with a number added when that name is taken).
+fn rename_type_conflicts(
+    inputs: Vec<std::sync::Arc<datafusion::logical_expr::LogicalPlan>>,
+) -> Result<Vec<std::sync::Arc<datafusion::logical_expr::LogicalPlan>>> {
+    use datafusion::arrow::datatypes::DataType;
+    use std::collections::HashMap;
+    let type_name =
+        |data_type: &DataType| crate::types::kusto_type(data_type).map_or("dynamic", |t| t.name());
+    let mut types: HashMap<&str, Vec<&'static str>> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for input in &inputs {
+        for field in input.schema().fields() {
+            if field.data_type() == &DataType::Null {
+                continue;
+            }
+            let seen = types.entry(field.name().as_str()).or_insert_with(|| {
+                order.push(field.name().as_str());
+                Vec::new()
+            });
+            let kusto = type_name(field.data_type());
+            if !seen.contains(&kusto) {
+                seen.push(kusto);
+            }
+        }
+    }
+    let conflicted: Vec<&str> = order
+        .iter()
+        .copied()
+        .filter(|name| types[name].len() > 1)
+        .collect();
+    if conflicted.is_empty() {
+        return Ok(inputs);
+    }
+    let mut taken: std::collections::HashSet<String> = order
+        .iter()
+        .filter(|name| !conflicted.contains(name))
+        .map(|name| name.to_string())
+        .collect();
+    let mut renamed: HashMap<(String, &'static str), String> = HashMap::new();
+    for input in &inputs {
+        for field in input.schema().fields() {
+            let name = field.name().as_str();
+            if !conflicted.contains(&name) || field.data_type() == &DataType::Null {
+                continue;
+            }
+            let kusto = type_name(field.data_type());
+            renamed.entry((name.to_string(), kusto)).or_insert_with(|| {
+                let base = format!("{name}_{kusto}");
+                let mut candidate = base.clone();
+                let mut n = 1;
+                while taken.contains(&candidate) {
+                    candidate = format!("{base}{n}");
+                    n += 1;
+                }
+                taken.insert(candidate.clone());
+                candidate
+            });
+        }
+    }
+    inputs
+        .into_iter()
+        .map(|input| {
+            let exprs: Vec<Expr> = input
+                .schema()
+                .iter()
+                .map(|(qualifier, field)| {
+                    let reference = Expr::Column(datafusion::common::Column::new(
+                        qualifier.cloned(),
+                        field.name(),
+                    ));
+                    let key = (field.name().clone(), type_name(field.data_type()));
+                    match renamed.get(&key) {
+                        Some(new_name) if field.data_type() != &DataType::Null => {
+                            reference.alias(new_name)
+                        }
+                        _ => reference.alias(field.name()),
+                    }
+                })
+                .collect();
+            Ok(std::sync::Arc::new(
+                LogicalPlanBuilder::from(std::sync::Arc::unwrap_or_clone(input))
+                    .project(exprs)?
+                    .build()?,
+            ))
+        })
+        .collect()
 }
 
 /// The text of an operator parameter value (`kind=inner` → `inner`).
@@ -225,6 +315,7 @@ impl Planner<'_> {
             }
             OperatorKind::Union { params, tables } => self.union(Some(input), params, tables, span),
             OperatorKind::As { name, .. } => {
+                self.as_names.push((name.name.clone(), input.plan.clone()));
                 self.bind(&name.name, Binding::Tabular(input.clone()));
                 Ok(input)
             }
@@ -448,9 +539,14 @@ impl Planner<'_> {
     ) -> Result<Relation> {
         let fuzzy =
             param(params, "isfuzzy").is_some_and(|p| param_text(p).eq_ignore_ascii_case("true"));
+        // The `withsource=` name of each leg: a table's or view's own name, the name `as` gave
+        // the leg's value, otherwise `union_arg<position>` as Kusto reports it.
         let mut named: Vec<(String, Relation)> = Vec::new();
         if let Some(input) = input {
-            named.push((String::new(), input));
+            let name = self
+                .as_name_of(&input)
+                .unwrap_or_else(|| "union_arg0".to_string());
+            named.push((name, input));
         }
         // With isfuzzy=true, Kusto drops the legs it cannot resolve (a missing table, a parser
         // whose tables are missing) with a warning, and fails only when none is left.
@@ -474,7 +570,19 @@ impl Planner<'_> {
                 ),
             };
             match planned {
-                (source, Ok(relation)) => named.push((source, relation)),
+                (source, Ok(relation)) => {
+                    let position = named.len();
+                    let source = match &table.kind {
+                        ExprKind::Name { name } if self.names_a_value(&name.name) => self
+                            .as_name_of(&relation)
+                            .unwrap_or_else(|| format!("union_arg{position}")),
+                        ExprKind::Name { .. } => source,
+                        _ => self
+                            .as_name_of(&relation)
+                            .unwrap_or_else(|| format!("union_arg{position}")),
+                    };
+                    named.push((source, relation))
+                }
                 (
                     source,
                     Err(error @ (EngineError::Bind { .. } | EngineError::NotSupported { .. })),
@@ -530,6 +638,20 @@ impl Planner<'_> {
             named = narrowed;
         }
         union_relations(named.into_iter().map(|(_, r)| r).collect(), span)
+    }
+
+    /// The name an `as` operator gave this relation's plan, if any.
+    fn as_name_of(&self, relation: &Relation) -> Option<String> {
+        self.as_names
+            .iter()
+            .rev()
+            .find(|(_, plan)| *plan == relation.plan)
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Whether `name` is a `let`-bound tabular value (not a table, view or function).
+    fn names_a_value(&self, name: &str) -> bool {
+        matches!(self.lookup(name), Some(Binding::Tabular(_)))
     }
 
     fn get_schema(&mut self, input: &Relation) -> Result<Relation> {

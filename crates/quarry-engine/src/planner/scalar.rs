@@ -270,6 +270,16 @@ pub(super) fn derived_name(expr: &KqlExpr) -> Option<String> {
                         | "startofweek"
                         | "startofmonth"
                         | "startofyear"
+                        | "tostring"
+                        | "toint"
+                        | "tolong"
+                        | "toreal"
+                        | "todouble"
+                        | "tobool"
+                        | "todatetime"
+                        | "totimespan"
+                        | "toguid"
+                        | "todecimal"
                 ) =>
             {
                 args.first().and_then(|a| derived_name(&a.value))
@@ -277,6 +287,16 @@ pub(super) fn derived_name(expr: &KqlExpr) -> Option<String> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// `in`/`!in` over a list, never null as in Kusto: a null value is in no list, so it is `!in`
+/// every list (SQL's `IN` would give null for both).
+fn kusto_in_list(value: Expr, items: Vec<Expr>, negated: bool) -> Expr {
+    if negated {
+        value.clone().is_null().or(value.in_list(items, true))
+    } else {
+        value.clone().is_not_null().and(value.in_list(items, false))
     }
 }
 
@@ -622,7 +642,7 @@ impl Planner<'_> {
                 if items.is_empty() {
                     lit(op == ListOp::NotIn)
                 } else {
-                    value.in_list(items, op == ListOp::NotIn)
+                    kusto_in_list(value, items, op == ListOp::NotIn)
                 }
             }
             ListOp::InCi | ListOp::NotInCi => {
@@ -631,7 +651,7 @@ impl Planner<'_> {
                 if items.is_empty() {
                     lit(op == ListOp::NotInCi)
                 } else {
-                    lower(value).in_list(items, op == ListOp::NotInCi)
+                    kusto_in_list(lower(value), items, op == ListOp::NotInCi)
                 }
             }
             ListOp::HasAny => strings::has_any(value, planned, false),

@@ -668,7 +668,7 @@ fn default_aggregate_name(expr: &KqlExpr) -> Option<String> {
         .and_then(|a| derived_name(&a.value))
         .unwrap_or_default();
     let prefix = match name.name.as_str() {
-        "count" => return Some("count_".to_string()),
+        "count" if argument.is_empty() => return Some("count_".to_string()),
         "countif" => "countif",
         "make_set" | "makeset" | "make_set_if" => "set",
         "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list",
