@@ -384,6 +384,11 @@ pub struct QueryArgs {
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
 
+    /// Print the plans instead of running the query: the logical plan built from the KQL,
+    /// DataFusion's optimised plan and the physical plan.
+    #[arg(long)]
+    pub explain: bool,
+
     /// Read the tables of this workspace (when it exists; the default is ./quarry-data).
     #[command(flatten)]
     pub workspace: WorkspaceArg,

@@ -232,6 +232,29 @@ impl Session {
         Ok(planned.warnings)
     }
 
+    /// The plans `text` would run as, without running it: Quarry's logical plan, DataFusion's
+    /// optimised plan and the physical plan, as indented text (what `quarry query --explain`
+    /// prints).
+    pub async fn explain(&self, text: &str) -> Result<String> {
+        let parsed = quarry_kql::parse(text);
+        if !parsed.is_ok() {
+            return Err(EngineError::Syntax(parsed.diagnostics));
+        }
+        let planned = Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
+        let logical = planned.plan.display_indent_schema().to_string();
+        let optimized = self.context.state().optimize(&planned.plan)?;
+        let physical = self
+            .context
+            .state()
+            .create_physical_plan(&optimized)
+            .await?;
+        let physical_text = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
+        Ok(format!(
+            "== logical plan (from KQL) ==\n{logical}\n\n== optimised logical plan ==\n{}\n\n== physical plan ==\n{physical_text}",
+            optimized.display_indent()
+        ))
+    }
+
     /// Parses, plans and runs `text`.
     pub async fn run(&self, text: &str) -> Result<QueryOutput> {
         // Subscribing marks the current generation as seen: a cancel from now on, planning

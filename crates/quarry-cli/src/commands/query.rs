@@ -39,14 +39,21 @@ pub fn run(args: &QueryArgs) -> Result<Outcome, CommandError> {
         for (name, path) in &args.tables {
             table_files::register(&session, name, Path::new(path)).await?;
         }
-        Ok::<_, CommandError>(session.run(&text).await)
+        if args.explain {
+            return Ok::<_, CommandError>(session.explain(&text).await.map(Explained::Plans));
+        }
+        Ok::<_, CommandError>(session.run(&text).await.map(Explained::Ran))
     });
     // A query stopped by its time limit may leave work running on the runtime's threads; do not
     // wait for it.
     runtime.shutdown_background();
     let result = result?;
     match result {
-        Ok(output) => {
+        Ok(Explained::Plans(plans)) => {
+            println!("{plans}");
+            Ok(Outcome::Ok)
+        }
+        Ok(Explained::Ran(output)) => {
             write_output(&output, args.format)?;
             if output.truncated {
                 eprintln!(
@@ -61,6 +68,12 @@ pub fn run(args: &QueryArgs) -> Result<Outcome, CommandError> {
             Ok(Outcome::Findings)
         }
     }
+}
+
+/// What `quarry query` produced: the result, or with `--explain` the plans.
+enum Explained {
+    Ran(QueryOutput),
+    Plans(String),
 }
 
 /// The query text and the name it is shown under: `<query>`, the file name, or `<stdin>`.
