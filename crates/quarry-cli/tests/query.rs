@@ -111,3 +111,21 @@ fn help_has_examples() {
     assert!(out.contains("Examples:"), "{out}");
     assert!(out.contains("--table"), "{out}");
 }
+
+#[test]
+fn explain_prints_the_three_plans_and_runs_nothing() {
+    let output = quarry(&[
+        "query",
+        "--explain",
+        "range x from 1 to 10 step 1 | where x > 5 | summarize count()",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = String::from_utf8(output.stdout).expect("stdout is UTF-8");
+    let logical = out.find("== logical plan (from KQL) ==").expect(&out);
+    let optimised = out.find("== optimised logical plan ==").expect(&out);
+    let physical = out.find("== physical plan ==").expect(&out);
+    assert!(logical < optimised && optimised < physical, "{out}");
+    assert!(out.contains("Aggregate"), "{out}");
+    assert!(out[physical..].contains("AggregateExec"), "{out}");
+    assert!(!out.contains("Count\n"), "no result table: {out}");
+}
