@@ -7,12 +7,13 @@
 //! JSON text, as everywhere else.
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result as DfResult, ScalarValue};
-use datafusion::logical_expr::Expr;
+use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
+use datafusion::logical_expr::{lit, Expr};
 use serde_json::{Map, Value};
 
 use super::dynamic::{row_call, scalar_f64, scalar_i64, scalar_nanos, scalar_to_json, RowFn};
 use super::{check_arity, CallContext, FamilyResult, PlannedArg};
+use crate::error::EngineError;
 
 /// The functions this family implements.
 pub(super) const NAMES: &[&str] = &[
@@ -45,12 +46,20 @@ pub(super) const NAMES: &[&str] = &[
     "punycode_to_string",
     "punycode_domain_from_string",
     "punycode_domain_to_string",
+    "parse_version",
+    "assert",
+    "bag_pack_columns",
 ];
 
 /// Plans `name(args)` if it belongs to this family.
 pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> FamilyResult {
     const MANY: usize = usize::MAX;
     use DataType::{Boolean, Float64, Int64, LargeUtf8, Utf8};
+    match name {
+        "bag_pack_columns" => return Some(plan_bag_pack_columns(args, ctx)),
+        "assert" => return Some(plan_assert(args, ctx)),
+        _ => {}
+    }
     let (min, max, ret, f): (usize, usize, DataType, RowFn) = match name {
         "range" => (2, 3, LargeUtf8, range_row),
         "bag_zip" => (2, 2, LargeUtf8, bag_zip_row),
@@ -85,12 +94,124 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "punycode_to_string" => (1, 1, Utf8, punycode_to_string_row),
         "punycode_domain_from_string" => (1, 1, Utf8, punycode_domain_from_string_row),
         "punycode_domain_to_string" => (1, 1, Utf8, punycode_domain_to_string_row),
+        "parse_version" => (1, 1, VERSION_TYPE, parse_version_row),
         _ => return None,
     };
     Some(check_arity(name, args, min, max, ctx).map(|()| {
         let exprs: Vec<Expr> = args.iter().map(|a| a.expr.clone()).collect();
         row_call(name, ret, f, exprs)
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// bag_pack_columns, assert, parse_version
+// ---------------------------------------------------------------------------------------------
+
+/// `bag_pack_columns(c1, c2, ...)`: a bag keyed by the columns' names; the arguments must be
+/// column references.
+fn plan_bag_pack_columns(args: &[PlannedArg], ctx: &CallContext) -> Result<Expr, EngineError> {
+    check_arity("bag_pack_columns", args, 1, usize::MAX, ctx)?;
+    let mut pairs = Vec::with_capacity(args.len() * 2);
+    for arg in args {
+        let Expr::Column(column) = &arg.expr else {
+            return Err(EngineError::bind(
+                "bag_pack_columns() takes column names, not expressions",
+                arg.span,
+            ));
+        };
+        pairs.push(PlannedArg {
+            expr: lit(ScalarValue::Utf8(Some(column.name.clone()))),
+            data_type: DataType::Utf8,
+            span: arg.span,
+        });
+        pairs.push(arg.clone());
+    }
+    super::plan_scalar_call("bag_pack", &pairs, ctx)
+}
+
+/// `assert(condition, message)`: `true` when the condition holds, otherwise the query fails
+/// with the message. A constant condition is checked while planning.
+fn plan_assert(args: &[PlannedArg], ctx: &CallContext) -> Result<Expr, EngineError> {
+    check_arity("assert", args, 2, 2, ctx)?;
+    if args[0].data_type != DataType::Boolean {
+        return Err(EngineError::bind(
+            "assert() expects a bool condition",
+            args[0].span,
+        ));
+    }
+    if let Expr::Literal(ScalarValue::Boolean(value), _) = &args[0].expr {
+        if *value != Some(true) {
+            let message = match &args[1].expr {
+                Expr::Literal(message, _) => scalar_text(message),
+                _ => String::new(),
+            };
+            return Err(EngineError::bind(
+                format!("assertion failed: {message}"),
+                args[0].span,
+            ));
+        }
+    }
+    let exprs: Vec<Expr> = args.iter().map(|a| a.expr.clone()).collect();
+    Ok(row_call("assert", DataType::Boolean, assert_row, exprs))
+}
+
+fn scalar_text(value: &ScalarValue) -> String {
+    match value {
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn assert_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
+    match args.first() {
+        Some(ScalarValue::Boolean(Some(true))) => Ok(ScalarValue::Boolean(Some(true))),
+        _ => {
+            let message = args.get(1).map(scalar_text).unwrap_or_default();
+            Err(DataFusionError::Execution(format!(
+                "assertion failed: {message}"
+            )))
+        }
+    }
+}
+
+/// `parse_version`'s result: a decimal wide enough for four eight-digit parts (32 digits).
+const VERSION_TYPE: DataType = DataType::Decimal128(38, 0);
+
+/// The comparable number of a version string: one to four dot-separated parts of one to eight
+/// digits, missing trailing parts being 0, each part taking eight decimal digits
+/// (`"1.2"` is 1 00000002 00000000 00000000). `None` for any other text.
+fn parse_version(text: &str) -> Option<i128> {
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut value: i128 = 0;
+    for index in 0..4 {
+        let part = match parts.get(index) {
+            Some(part) => {
+                if part.is_empty() || part.len() > 8 || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                part.parse::<i128>().ok()?
+            }
+            None => 0,
+        };
+        value = value * 100_000_000 + part;
+    }
+    Some(value)
+}
+
+fn parse_version_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
+    let value = args
+        .first()
+        .and_then(|v| match v {
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)) => Some(s.as_str()),
+            _ => None,
+        })
+        .and_then(parse_version);
+    Ok(ScalarValue::Decimal128(value, 38, 0))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -809,7 +930,7 @@ fn format_bytes_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 // ---------------------------------------------------------------------------------------------
 
 /// ln|Γ(x)| by the Lanczos approximation (g = 7, 9 terms), with reflection below 0.5.
-fn ln_gamma(x: f64) -> f64 {
+pub(super) fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
     const C: [f64; 9] = [
         0.999_999_999_999_809_9,
@@ -930,7 +1051,7 @@ fn erfc_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-fn base64_encode(bytes: &[u8]) -> String {
+pub(super) fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -950,7 +1071,7 @@ fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let text = text.trim().trim_end_matches('=');
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut acc: u32 = 0;
@@ -1338,5 +1459,75 @@ mod tests {
         assert!((erf(1.0) - 0.842_700_792_949_714_9).abs() < 1e-15);
         assert!((erfc(3.0) - 2.209_049_699_858_543_8e-5).abs() < 1e-19);
         assert!((erfc(-1.0) - 1.842_700_792_949_715).abs() < 1e-15);
+    }
+
+    #[test]
+    fn parse_versions() {
+        let cases = [
+            ("0.0.0.5", Some(5)),
+            ("0.0.7.0", Some(700_000_000)),
+            ("0.0.3", Some(300_000_000)),
+            ("0.2", Some(20_000_000_000_000_000)),
+            ("0.1.2.0", Some(10_000_000_200_000_000)),
+            ("1.2.3.4", Some(1_000_000_020_000_000_300_000_004)),
+            ("1", Some(1_000_000_000_000_000_000_000_000)),
+            (
+                "99999999.0.0.1",
+                Some(99_999_999_000_000_000_000_000_000_000_001),
+            ),
+            ("1.2.3.4.5", None),
+            ("123456789", None),
+            ("1..2", None),
+            ("", None),
+            ("1.a", None),
+            ("-1.2", None),
+            (" 1.2", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_version(text), expected, "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn parse_version_is_a_wide_decimal() {
+        assert_eq!(
+            call("parse_version", vec![s("1.2.3.4")]).await,
+            ScalarValue::Decimal128(Some(1_000_000_020_000_000_300_000_004), 38, 0)
+        );
+        assert_eq!(
+            call("parse_version", vec![s("x")]).await,
+            ScalarValue::Decimal128(None, 38, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn asserts() {
+        let condition = |expr: Expr| arg(expr, DataType::Boolean);
+        assert_eq!(
+            call("assert", vec![condition(lit(true)), s("fine")]).await,
+            ScalarValue::Boolean(Some(true))
+        );
+        let error = plan("assert", &[condition(lit(false)), s("len > 0")], &ctx())
+            .unwrap()
+            .unwrap_err();
+        assert!(error.to_string().contains("len > 0"), "{error}");
+        let computed = condition(lit(1i64).gt(lit(2i64)));
+        assert!(assert_row(&[ScalarValue::Boolean(Some(false)), text("m")]).is_err());
+        assert!(plan("assert", &[computed, s("m")], &ctx()).unwrap().is_ok());
+        assert!(plan("assert", &[n(1), s("m")], &ctx()).unwrap().is_err());
+    }
+
+    #[tokio::test]
+    async fn bag_pack_columns_keys_by_column_name() {
+        use datafusion::common::Column;
+        let column = arg(Expr::Column(Column::from_name("Id")), DataType::Utf8);
+        let planned = plan("bag_pack_columns", &[column], &ctx())
+            .unwrap()
+            .unwrap();
+        let text = format!("{planned}");
+        assert!(text.contains("Id"), "{text}");
+        assert!(plan("bag_pack_columns", &[s("x")], &ctx())
+            .unwrap()
+            .is_err());
     }
 }
