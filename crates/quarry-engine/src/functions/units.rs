@@ -1,11 +1,11 @@
 //! Unit conversions: `convert_angle`, `convert_energy`, `convert_force`, `convert_length`,
-//! `convert_mass`, `convert_speed` and `convert_temperature`.
+//! `convert_mass`, `convert_speed`, `convert_temperature` and `convert_volume`.
 //!
 //! Each takes `(value, from, to)` with unit names spelt exactly as Kusto documents them
 //! (`'Meter'`, `'DegreeCelsius'`, …). An unknown unit, or a null argument, gives null.
 //!
 //! Every linear unit is stored as its size in one base unit of its quantity (metre, joule,
-//! newton, kilogram, metre per second, degree of angle); a conversion goes through the base.
+//! newton, kilogram, metre per second, cubic metre, degree of angle); a conversion goes through the base.
 //! Temperatures are affine and go through kelvin; the angle unit `Tilt` (the sine of the angle)
 //! is the one non-linear angle unit.
 
@@ -25,6 +25,7 @@ pub(super) const NAMES: &[&str] = &[
     "convert_mass",
     "convert_speed",
     "convert_temperature",
+    "convert_volume",
 ];
 
 /// Plans `name(args)` if it belongs to this family.
@@ -37,6 +38,7 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "convert_mass" => mass_row,
         "convert_speed" => speed_row,
         "convert_temperature" => temperature_row,
+        "convert_volume" => volume_row,
         _ => return None,
     };
     Some(check_arity(name, args, 3, 3, ctx).map(|()| {
@@ -237,6 +239,66 @@ const SPEED: Table = &[
     ("YardPerSecond", YARD),
 ];
 
+const CUBIC_FOOT: f64 = FOOT * FOOT * FOOT;
+const US_GALLON: f64 = 231.0 * INCH * INCH * INCH;
+const IMPERIAL_GALLON: f64 = 4.546_09e-3;
+
+/// Volumes in cubic metres.
+const VOLUME: Table = &[
+    ("AcreFoot", 43_560.0 * CUBIC_FOOT),
+    ("AuTablespoon", 2e-5),
+    ("BoardFoot", 144.0 * INCH * INCH * INCH),
+    ("Centiliter", 1e-5),
+    ("CubicCentimeter", 1e-6),
+    ("CubicDecimeter", 1e-3),
+    ("CubicFoot", CUBIC_FOOT),
+    ("CubicHectometer", 1e6),
+    ("CubicInch", INCH * INCH * INCH),
+    ("CubicKilometer", 1e9),
+    ("CubicMeter", 1.0),
+    ("CubicMicrometer", 1e-18),
+    ("CubicMile", MILE * MILE * MILE),
+    ("CubicMillimeter", 1e-9),
+    ("CubicYard", YARD * YARD * YARD),
+    ("Decaliter", 1e-2),
+    ("DecausGallon", US_GALLON * 1e1),
+    ("Deciliter", 1e-4),
+    ("DeciusGallon", US_GALLON * 1e-1),
+    ("HectocubicFoot", CUBIC_FOOT * 1e2),
+    ("HectocubicMeter", 1e2),
+    ("Hectoliter", 1e-1),
+    ("HectousGallon", US_GALLON * 1e2),
+    ("ImperialBeerBarrel", IMPERIAL_GALLON * 36.0),
+    ("ImperialGallon", IMPERIAL_GALLON),
+    ("ImperialOunce", IMPERIAL_GALLON / 160.0),
+    ("ImperialPint", IMPERIAL_GALLON / 8.0),
+    ("KilocubicFoot", CUBIC_FOOT * 1e3),
+    ("KilocubicMeter", 1e3),
+    ("KiloimperialGallon", IMPERIAL_GALLON * 1e3),
+    ("Kiloliter", 1.0),
+    ("KilousGallon", US_GALLON * 1e3),
+    ("Liter", 1e-3),
+    ("MegacubicFoot", CUBIC_FOOT * 1e6),
+    ("MegaimperialGallon", IMPERIAL_GALLON * 1e6),
+    ("Megaliter", 1e3),
+    ("MegausGallon", US_GALLON * 1e6),
+    ("MetricCup", 2.5e-4),
+    ("MetricTeaspoon", 5e-6),
+    ("Microliter", 1e-9),
+    ("Milliliter", 1e-6),
+    ("OilBarrel", US_GALLON * 42.0),
+    ("UkTablespoon", 1.5e-5),
+    ("UsBeerBarrel", US_GALLON * 31.0),
+    ("UsCustomaryCup", US_GALLON / 16.0),
+    ("UsGallon", US_GALLON),
+    ("UsLegalCup", 2.4e-4),
+    ("UsOunce", US_GALLON / 128.0),
+    ("UsPint", US_GALLON / 8.0),
+    ("UsQuart", US_GALLON / 4.0),
+    ("UsTablespoon", US_GALLON / 256.0),
+    ("UsTeaspoon", US_GALLON / 768.0),
+];
+
 const DEGREES_PER_RADIAN: f64 = 180.0 / std::f64::consts::PI;
 
 /// Angles in degrees (`Tilt` is handled apart: it is not linear).
@@ -373,6 +435,10 @@ fn temperature_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     Ok(result(args, convert_temperature))
 }
 
+fn volume_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
+    Ok(result(args, |v, f, t| convert_linear(VOLUME, v, f, t)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +470,12 @@ mod tests {
             (MASS, 1.0, "Pound", "Ounce", 16.0),
             (SPEED, 1.2, "MeterPerSecond", "CentimeterPerHour", 432_000.0),
             (SPEED, 36.0, "KilometerPerHour", "MeterPerSecond", 10.0),
+            (VOLUME, 1.0, "UsGallon", "Liter", 3.785_411_784),
+            (VOLUME, 1.0, "UsGallon", "UsTeaspoon", 768.0),
+            (VOLUME, 1.0, "OilBarrel", "UsGallon", 42.0),
+            (VOLUME, 1.0, "CubicMeter", "Liter", 1_000.0),
+            (VOLUME, 1.0, "AcreFoot", "CubicMeter", 1_233.481_837_547_52),
+            (VOLUME, 1.0, "ImperialGallon", "ImperialPint", 8.0),
         ];
         for &(table, value, from, to, expected) in cases {
             let actual = convert_linear(table, value, from, to);
