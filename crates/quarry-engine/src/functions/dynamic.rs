@@ -344,14 +344,6 @@ fn element(items: &[Value], index: i64) -> Option<&Value> {
     }
 }
 
-fn member_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
-    let key = args.get(1).and_then(scalar_str).unwrap_or_default();
-    Ok(json_scalar(match arg_json(args, 0) {
-        Some(Value::Object(mut map)) => map.remove(key),
-        _ => None,
-    }))
-}
-
 fn index_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     let target = arg_json(args, 0);
     let index = arg_json(args, 1);
@@ -374,15 +366,7 @@ fn to_dynamic_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 
 /// `d.key` / `d["key"]`: the property `key` of a JSON object; null when missing.
 pub(crate) fn member(target: Expr, key: &str) -> Expr {
-    row_call(
-        "member",
-        DataType::LargeUtf8,
-        member_row,
-        vec![
-            target,
-            Expr::Literal(ScalarValue::Utf8(Some(key.to_string())), None),
-        ],
-    )
+    super::json_access::member(target, key)
 }
 
 /// `d[i]` (negative counts from the end) or `d["k"]` when `index` is a string; null when missing.
@@ -1037,41 +1021,6 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
 // mv-expand support (used by planner/expand.rs)
 // ---------------------------------------------------------------------------------------------
 
-/// The elements `mv-expand` makes of one value, as a list of `dynamic` texts: an array gives its
-/// elements, a property bag one single-key bag per property (or `[key, value]` pairs when the
-/// second argument is true), a null or any other value one element: itself. The third argument,
-/// when not null, caps the number of elements.
-fn mv_items_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
-    let bag_as_array = matches!(args.get(1), Some(ScalarValue::Boolean(Some(true))));
-    let limit = args
-        .get(2)
-        .and_then(scalar_i64)
-        .map(|n| n.max(0) as usize)
-        .unwrap_or(usize::MAX);
-    let items: Vec<Option<Value>> = match arg_json(args, 0) {
-        None => vec![None],
-        Some(Value::Array(items)) => items.into_iter().map(Some).collect(),
-        Some(Value::Object(map)) => map
-            .into_iter()
-            .map(|(key, value)| {
-                Some(if bag_as_array {
-                    Value::Array(vec![Value::String(key), value])
-                } else {
-                    let mut single = Map::new();
-                    single.insert(key, value);
-                    Value::Object(single)
-                })
-            })
-            .collect(),
-        Some(other) => vec![Some(other)],
-    };
-    let scalars: Vec<ScalarValue> = items.into_iter().take(limit).map(json_scalar).collect();
-    Ok(ScalarValue::List(ScalarValue::new_list_nullable(
-        &scalars,
-        &DataType::LargeUtf8,
-    )))
-}
-
 /// `0..n` as a list of longs, `n` the longest of the argument lists.
 fn mv_index_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     let longest = args
@@ -1091,18 +1040,9 @@ fn mv_index_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     )))
 }
 
-/// The `List<LargeUtf8>` of the elements `mv-expand` makes of `value` (see [`mv_items_row`]).
+/// The `List<LargeUtf8>` of the elements `mv-expand` makes of `value`.
 pub(crate) fn mv_expand_items(value: Expr, bag_as_array: bool, limit: Option<i64>) -> Expr {
-    row_call(
-        "mv_items",
-        DataType::new_list(DataType::LargeUtf8, true),
-        mv_items_row,
-        vec![
-            value,
-            Expr::Literal(ScalarValue::Boolean(Some(bag_as_array)), None),
-            Expr::Literal(ScalarValue::Int64(limit), None),
-        ],
-    )
+    super::json_access::mv_expand_items(value, bag_as_array, limit)
 }
 
 /// The `List<Int64>` `0..n` for `with_itemindex`, `n` the longest of `lists`.

@@ -11,6 +11,7 @@ pub(crate) mod dynamic;
 mod geo;
 mod logic;
 mod math;
+mod json_access;
 mod misc;
 mod network;
 pub(crate) mod strings;

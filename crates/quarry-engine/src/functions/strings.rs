@@ -280,9 +280,36 @@ struct Needle {
     text: String,
     first_term: bool,
     last_term: bool,
+    /// A prepared searcher (SIMD prefilters, ASCII case folding built in) for a needle used on
+    /// many rows; `None` for a needle that changes per row.
+    finder: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Needle {
+    /// A needle searched for in many rows: [`Needle::new`] plus a prepared searcher.
+    fn prepared(text: &str, case_sensitive: bool) -> Self {
+        let mut needle = Needle::new(text, case_sensitive);
+        if !needle.text.is_empty() {
+            needle.finder = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(!case_sensitive)
+                .build([needle.text.as_bytes()])
+                .ok();
+        }
+        needle
+    }
+
+    /// The first occurrence at or after `from` (`ascii_ci`: ASCII letters match either case).
+    #[inline]
+    fn find(&self, hay: &[u8], from: usize, ascii_ci: bool) -> Option<usize> {
+        match &self.finder {
+            Some(finder) if from <= hay.len() => finder
+                .find(aho_corasick::Input::new(hay).span(from..hay.len()))
+                .map(|m| m.start()),
+            Some(_) => None,
+            None => find_from(hay, self.text.as_bytes(), from, ascii_ci),
+        }
+    }
+
     fn new(text: &str, case_sensitive: bool) -> Self {
         let text = if case_sensitive {
             text.to_string()
@@ -297,6 +324,7 @@ impl Needle {
             text,
             first_term,
             last_term,
+            finder: None,
         }
     }
 }
@@ -366,8 +394,8 @@ fn predicate_matches(
         StringPredicate::StartsWith => eq_at(h, 0, n, ascii_ci),
         StringPredicate::EndsWith => eq_at(h, h.len() - n.len(), n, ascii_ci),
         StringPredicate::Contains => {
-            if ascii_ci {
-                find_from(h, n, 0, true).is_some()
+            if ascii_ci || needle.finder.is_some() {
+                needle.find(h, 0, ascii_ci).is_some()
             } else {
                 hay.contains(needle.text.as_str())
             }
@@ -376,7 +404,7 @@ fn predicate_matches(
             let check_start = needle.first_term && !matches!(predicate, StringPredicate::HasSuffix);
             let check_end = needle.last_term && !matches!(predicate, StringPredicate::HasPrefix);
             let mut from = 0;
-            while let Some(pos) = find_from(h, n, from, ascii_ci) {
+            while let Some(pos) = needle.find(h, from, ascii_ci) {
                 let end = pos + n.len();
                 if (!check_start || !term_before(&hay, pos))
                     && (!check_end || !term_after(&hay, end))
@@ -493,7 +521,7 @@ fn predicate_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     let needles = batch.strs(1)?;
     let fixed = batch
         .is_scalar(1)
-        .then(|| Needle::new(needles.str(0), case_sensitive));
+        .then(|| Needle::prepared(needles.str(0), case_sensitive));
     let mut out = BooleanBuilder::with_capacity(batch.rows);
     for i in 0..batch.rows {
         let value = match hay.get(i) {
@@ -604,6 +632,10 @@ fn has_any_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     let mut needles = Vec::new();
     if constant {
         collect_needles(batch, &strs, 0, &mut needles);
+        needles = needles
+            .iter()
+            .map(|needle| Needle::prepared(&needle.text, false))
+            .collect();
     }
     let mut out = BooleanBuilder::with_capacity(batch.rows);
     for i in 0..batch.rows {
