@@ -607,10 +607,13 @@ impl Planner<'_> {
                     .map(|f| f.name().clone())
                     .ok_or_else(|| EngineError::bind("the subquery has no columns", single.span))?;
                 let lower = datafusion::functions::expr_fn::lower;
+                // The listed column gets a name of its own: when it shares the tested column's
+                // name, DataFusion's decorrelation into a semi join finds the name ambiguous.
+                let listed_name = self.next_alias("in_list");
                 let (tested, listed) = if case_insensitive {
-                    (lower(value), lower(column(&first)).alias(&first))
+                    (lower(value), lower(column(&first)).alias(&listed_name))
                 } else {
-                    (value, column(&first))
+                    (value, column(&first).alias(&listed_name))
                 };
                 let plan = relation.project(vec![listed])?;
                 let test = in_subquery(tested, Arc::new(plan));
