@@ -106,14 +106,91 @@ fn k_gettype_dynamic(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
+/// The values of `iff`/`case` branches brought to one type, as Kusto's engine accepts them:
+/// numbers widen (int, long, decimal, real), a string beside a `dynamic` becomes a `dynamic`
+/// string, and any other mix beside a string is converted with `tostring`. Branches of one type
+/// (nulls aside) are left as they are; DataFusion reports what still does not fit.
+fn unify_branches(values: &[&PlannedArg], ctx: &CallContext) -> Result<Vec<Expr>, EngineError> {
+    let typed: Vec<&DataType> = values
+        .iter()
+        .map(|arg| &arg.data_type)
+        .filter(|t| **t != DataType::Null)
+        .collect();
+    let unchanged = || values.iter().map(|arg| arg.expr.clone()).collect();
+    if typed.windows(2).all(|pair| pair[0] == pair[1]) {
+        return Ok(unchanged());
+    }
+    let is_text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Utf8View);
+    let convert = |arg: &PlannedArg,
+                   keep: &dyn Fn(&DataType) -> bool,
+                   to: &dyn Fn(&PlannedArg) -> Result<Expr, EngineError>| {
+        if arg.data_type == DataType::Null || keep(&arg.data_type) {
+            Ok(arg.expr.clone())
+        } else {
+            to(arg)
+        }
+    };
+    if typed.iter().any(|t| **t == DataType::LargeUtf8) {
+        return values
+            .iter()
+            .map(|arg| {
+                convert(arg, &|t| *t == DataType::LargeUtf8, &|arg| {
+                    Ok(super::dynamic::to_dynamic(arg.expr.clone()))
+                })
+            })
+            .collect();
+    }
+    if typed.iter().all(|t| t.is_numeric()) {
+        let target = if typed.iter().any(|t| t.is_floating()) {
+            DataType::Float64
+        } else if let Some(decimal) = typed.iter().find(|t| matches!(t, DataType::Decimal128(..))) {
+            (*decimal).clone()
+        } else {
+            DataType::Int64
+        };
+        return values
+            .iter()
+            .map(|arg| {
+                convert(arg, &|t| *t == target, &|arg| {
+                    Ok(datafusion::logical_expr::cast(
+                        arg.expr.clone(),
+                        target.clone(),
+                    ))
+                })
+            })
+            .collect();
+    }
+    if typed.iter().any(|t| is_text(t)) {
+        return values
+            .iter()
+            .map(|arg| {
+                convert(
+                    arg,
+                    &|t| *t == DataType::Utf8,
+                    &|arg| match super::conversions::plan(
+                        "tostring",
+                        std::slice::from_ref(arg),
+                        ctx,
+                    ) {
+                        Some(result) => result,
+                        None => Ok(arg.expr.clone()),
+                    },
+                )
+            })
+            .collect();
+    }
+    Ok(unchanged())
+}
+
 /// Plans `name(args)` if it belongs to this family.
 pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> FamilyResult {
     let arity = |min, max| check_arity(name, args, min, max, ctx);
     let expr = |i: usize| args[i].expr.clone();
     let result = match name {
         "iff" | "iif" => arity(3, 3).and_then(|_| {
-            when(expr(0), expr(1))
-                .otherwise(expr(2))
+            let values = unify_branches(&[&args[1], &args[2]], ctx)?;
+            when(expr(0), values[0].clone())
+                .otherwise(values[1].clone())
                 .map_err(|e| EngineError::bind(format!("{name}(): {e}"), ctx.span))
         }),
         "case" => arity(3, usize::MAX).and_then(|_| {
@@ -123,12 +200,20 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
                     ctx.span,
                 ));
             }
-            let mut builder = when(expr(0), expr(1));
+            let branches: Vec<&PlannedArg> = args
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1 || *i == args.len() - 1)
+                .map(|(_, arg)| arg)
+                .collect();
+            let mut values = unify_branches(&branches, ctx)?.into_iter();
+            let mut next_value = || values.next().expect("one value per branch");
+            let mut builder = when(expr(0), next_value());
             for pair in args[2..args.len() - 1].chunks(2) {
-                builder = builder.when(pair[0].expr.clone(), pair[1].expr.clone());
+                builder = builder.when(pair[0].expr.clone(), next_value());
             }
             builder
-                .otherwise(expr(args.len() - 1))
+                .otherwise(next_value())
                 .map_err(|e| EngineError::bind(format!("case(): {e}"), ctx.span))
         }),
         "coalesce" => arity(1, 64).map(|_| {
