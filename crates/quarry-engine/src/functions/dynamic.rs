@@ -547,31 +547,61 @@ fn array_sum_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     }))
 }
 
-fn sort_row(args: &[ScalarValue], descending: bool) -> DfResult<ScalarValue> {
-    let Some(items) = arg_array(args, 0) else {
-        return Ok(ScalarValue::LargeUtf8(None));
-    };
-    let nulls_last = match args.get(1) {
-        Some(ScalarValue::Boolean(Some(b))) => *b,
-        _ => true,
-    };
-    let (mut nulls, mut values): (Vec<Value>, Vec<Value>) =
-        items.into_iter().partition(Value::is_null);
-    values.sort_by(|a, b| {
+/// The order in which `array_sort_*` puts the elements of `keys`: non-null elements by value
+/// (stable, ascending or descending), the nulls before or after them.
+fn sort_permutation(keys: &[Value], descending: bool, nulls_last: bool) -> Vec<usize> {
+    let (nulls, mut values): (Vec<usize>, Vec<usize>) =
+        (0..keys.len()).partition(|&i| keys[i].is_null());
+    values.sort_by(|&a, &b| {
         if descending {
-            json_cmp(b, a)
+            json_cmp(&keys[b], &keys[a])
         } else {
-            json_cmp(a, b)
+            json_cmp(&keys[a], &keys[b])
         }
     });
-    let sorted = if nulls_last {
-        values.append(&mut nulls);
+    if nulls_last {
+        values.extend(nulls);
         values
     } else {
-        nulls.append(&mut values);
-        nulls
+        let mut order = nulls;
+        order.extend(values);
+        order
+    }
+}
+
+/// `array_sort_asc`/`array_sort_desc`: `(array1[, array2, ...][, nulls_last])`. One array gives
+/// the sorted array. Several arrays give an array holding each of them reordered by the
+/// permutation that sorts the first; null when an argument is not an array or the lengths differ.
+fn sort_row(args: &[ScalarValue], descending: bool) -> DfResult<ScalarValue> {
+    let (arrays, nulls_last) = match args.split_last() {
+        Some((ScalarValue::Boolean(flag), rest)) if !rest.is_empty() => {
+            (rest, flag.unwrap_or(true))
+        }
+        _ => (args, true),
     };
-    Ok(json_scalar(Some(Value::Array(sorted))))
+    let mut lists = Vec::with_capacity(arrays.len());
+    for index in 0..arrays.len() {
+        match arg_array(arrays, index) {
+            Some(items) => lists.push(items),
+            None => return Ok(ScalarValue::LargeUtf8(None)),
+        }
+    }
+    let Some(keys) = lists.first() else {
+        return Ok(ScalarValue::LargeUtf8(None));
+    };
+    if lists.iter().any(|list| list.len() != keys.len()) {
+        return Ok(ScalarValue::LargeUtf8(None));
+    }
+    let order = sort_permutation(keys, descending, nulls_last);
+    let mut sorted: Vec<Value> = lists
+        .iter()
+        .map(|list| Value::Array(order.iter().map(|&i| list[i].clone()).collect()))
+        .collect();
+    Ok(json_scalar(Some(if sorted.len() == 1 {
+        sorted.remove(0)
+    } else {
+        Value::Array(sorted)
+    })))
 }
 
 fn array_sort_asc_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
@@ -960,8 +990,8 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "array_slice" => (3, 3, LargeUtf8, array_slice_row),
         "array_index_of" => (2, 5, Int64, array_index_of_row),
         "array_sum" => (1, 1, Float64, array_sum_row),
-        "array_sort_asc" => (1, 2, LargeUtf8, array_sort_asc_row),
-        "array_sort_desc" => (1, 2, LargeUtf8, array_sort_desc_row),
+        "array_sort_asc" => (1, MANY, LargeUtf8, array_sort_asc_row),
+        "array_sort_desc" => (1, MANY, LargeUtf8, array_sort_desc_row),
         "array_reverse" => (1, 1, LargeUtf8, array_reverse_row),
         "array_split" => (2, 2, LargeUtf8, array_split_row),
         "array_iff" | "array_iif" => (3, 3, LargeUtf8, array_iff_row),
@@ -983,31 +1013,46 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         match name {
             "pack" | "bag_pack" if !args.len().is_multiple_of(2) => {
                 return Err(EngineError::bind(
-                    format!("{name}() takes key-value pairs: an even number of arguments, not {}", args.len()),
+                    format!(
+                        "{name}() takes key-value pairs: an even number of arguments, not {}",
+                        args.len()
+                    ),
                     ctx.span,
                 ))
             }
             "pack" | "bag_pack" if args.is_empty() => {
-                return Ok(Expr::Literal(ScalarValue::LargeUtf8(Some("{}".into())), None))
+                return Ok(Expr::Literal(
+                    ScalarValue::LargeUtf8(Some("{}".into())),
+                    None,
+                ))
             }
             "pack_array" if args.is_empty() => {
-                return Ok(Expr::Literal(ScalarValue::LargeUtf8(Some("[]".into())), None))
-            }
-            "array_sort_asc" | "array_sort_desc" if args.len() == 2 && args[1].data_type != Boolean => {
-                return Err(EngineError::unsupported(
-                    format!("{name}() of several arrays (only one array and an optional nulls_last flag)"),
-                    args[1].span,
+                return Ok(Expr::Literal(
+                    ScalarValue::LargeUtf8(Some("[]".into())),
+                    None,
                 ))
             }
             "extractjson" | "extract_json" if args.len() == 3 => {
                 let target = args[2].data_type.clone();
                 let mut call_args = exprs(&args[..2]);
                 return Ok(match target {
-                    Utf8 | DataType::Null => row_call(name, Utf8, extract_json_string_row, call_args),
-                    LargeUtf8 => row_call("extract_json_dynamic", LargeUtf8, extract_json_dynamic_row, call_args),
+                    Utf8 | DataType::Null => {
+                        row_call(name, Utf8, extract_json_string_row, call_args)
+                    }
+                    LargeUtf8 => row_call(
+                        "extract_json_dynamic",
+                        LargeUtf8,
+                        extract_json_dynamic_row,
+                        call_args,
+                    ),
                     other => {
                         call_args.truncate(2);
-                        row_call(&format!("extract_json_{other}"), other, extract_json_typed_row, call_args)
+                        row_call(
+                            &format!("extract_json_{other}"),
+                            other,
+                            extract_json_typed_row,
+                            call_args,
+                        )
                     }
                 });
             }
@@ -1340,6 +1385,26 @@ mod tests {
                 vec![d("[1,3,4,5,2]")],
                 dynv(Some("[5,4,3,2,1]")),
             ),
+            (
+                "array_sort_asc",
+                vec![d("[1,3,4,5,2]"), d(r#"["a","b","c","d","e"]"#)],
+                dynv(Some(r#"[[1,2,3,4,5],["a","e","b","c","d"]]"#)),
+            ),
+            (
+                "array_sort_desc",
+                vec![d("[1,3,4,5,2]"), d(r#"["a","b","c","d","e"]"#)],
+                dynv(Some(r#"[[5,4,3,2,1],["d","c","b","e","a"]]"#)),
+            ),
+            (
+                "array_sort_asc",
+                vec![
+                    d("[2,null,1]"),
+                    d("[20,0,10]"),
+                    arg(lit(false), DataType::Boolean),
+                ],
+                dynv(Some("[[null,1,2],[0,10,20]]")),
+            ),
+            ("array_sort_asc", vec![d("[2,1]"), d("[1,2,3]")], dynv(None)),
             ("array_reverse", vec![d("[1,2,3]")], dynv(Some("[3,2,1]"))),
             (
                 "array_split",

@@ -5,17 +5,20 @@
 //! DataFusion function where its semantics are exactly KQL's, a Quarry UDF otherwise).
 
 pub(crate) mod collected;
+mod compression;
 mod conversions;
 mod datetime;
+mod distributions;
 pub(crate) mod dynamic;
 mod geo;
+mod json_access;
 mod logic;
 mod math;
-mod json_access;
 mod misc;
 mod network;
 pub(crate) mod strings;
 mod timeseries;
+mod units;
 mod xml;
 
 use crate::error::{EngineError, Result};
@@ -62,6 +65,9 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (geo::plan, geo::NAMES),
     (timeseries::plan, timeseries::NAMES),
     (xml::plan, xml::NAMES),
+    (units::plan, units::NAMES),
+    (distributions::plan, distributions::NAMES),
+    (compression::plan, compression::NAMES),
 ];
 
 /// Every scalar function name the library knows, for "did you mean" suggestions and the
