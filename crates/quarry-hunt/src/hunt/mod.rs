@@ -110,12 +110,26 @@ pub struct RuleRun {
     pub events_in_tables: u64,
 }
 
+/// Makes the session a rule runs in from its configuration ([`Session::new`] by default; a
+/// cluster client passes its own).
+pub type MakeSession<'a> = dyn Fn(SessionConfig) -> quarry_engine::Result<Session> + Sync + 'a;
+
 /// Runs `rules` over `workspace`. Skipped rules are decided first (no engine work); the others
 /// run `options.concurrency` at a time.
 pub async fn run_hunt(
     workspace: &Workspace,
     rules: &[RuleRecord],
     options: &HuntOptions,
+) -> (Vec<RuleRun>, SharedTables) {
+    run_hunt_with(workspace, rules, options, &Session::new).await
+}
+
+/// [`run_hunt`] with each rule's session made by `make_session`.
+pub async fn run_hunt_with(
+    workspace: &Workspace,
+    rules: &[RuleRecord],
+    options: &HuntOptions,
+    make_session: &MakeSession<'_>,
 ) -> (Vec<RuleRun>, SharedTables) {
     let concurrency = options.concurrency.max(1);
     let library = CompiledLibrary::compile(&options.functions);
@@ -161,6 +175,7 @@ pub async fn run_hunt(
                 prepared,
                 options,
                 per_rule_memory,
+                make_session,
             )
             .await
         });
@@ -242,6 +257,7 @@ async fn run_one(
     prepared: Result<Prepared, SkipReason>,
     options: &HuntOptions,
     memory_limit: usize,
+    make_session: &MakeSession<'_>,
 ) -> RuleRun {
     let mut run = base_run(record);
     let prepared = match prepared {
@@ -267,7 +283,7 @@ async fn run_one(
         max_rows: Some(options.max_findings_per_rule),
         ..SessionConfig::default()
     };
-    let result = match Session::new(config) {
+    let result = match make_session(config) {
         Ok(session) => match workspace.register(&session) {
             Ok(()) => {
                 shared.register(&session);
