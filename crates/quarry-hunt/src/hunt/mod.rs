@@ -161,23 +161,17 @@ pub async fn run_hunt_with(
     // What the shared tables hold no longer counts against the rules' share of the cap.
     let available = options.memory_limit.saturating_sub(shared.bytes);
     let per_rule_memory = (available / concurrency).max(64 << 20);
-    let shared_ref = &shared;
-    let library_ref = &library;
+    let setup = RuleSetup {
+        shared: &shared,
+        library: &library,
+        make_session,
+    };
+    let setup = &setup;
     let jobs = rules
         .iter()
         .zip(prepared)
         .map(|(record, prepared)| async move {
-            run_one(
-                workspace,
-                shared_ref,
-                library_ref,
-                record,
-                prepared,
-                options,
-                per_rule_memory,
-                make_session,
-            )
-            .await
+            run_one(workspace, setup, record, prepared, options, per_rule_memory).await
         });
     let runs = futures::stream::iter(jobs)
         .buffered(concurrency)
@@ -249,15 +243,20 @@ fn base_run(record: &RuleRecord) -> RuleRun {
     }
 }
 
+/// What every rule's session is made from.
+struct RuleSetup<'a> {
+    shared: &'a SharedTables,
+    library: &'a CompiledLibrary,
+    make_session: &'a MakeSession<'a>,
+}
+
 async fn run_one(
     workspace: &Workspace,
-    shared: &SharedTables,
-    library: &CompiledLibrary,
+    setup: &RuleSetup<'_>,
     record: &RuleRecord,
     prepared: Result<Prepared, SkipReason>,
     options: &HuntOptions,
     memory_limit: usize,
-    make_session: &MakeSession<'_>,
 ) -> RuleRun {
     let mut run = base_run(record);
     let prepared = match prepared {
@@ -283,11 +282,11 @@ async fn run_one(
         max_rows: Some(options.max_findings_per_rule),
         ..SessionConfig::default()
     };
-    let result = match make_session(config) {
+    let result = match (setup.make_session)(config) {
         Ok(session) => match workspace.register(&session) {
             Ok(()) => {
-                shared.register(&session);
-                library.register(&session);
+                setup.shared.register(&session);
+                setup.library.register(&session);
                 session.run(&prepared.query).await
             }
             Err(error) => Err(EngineError::Bind {
