@@ -313,11 +313,11 @@ mod tests {
         let text = "datatable(s: string) ['x y'] | where s contains 'Y' | extend l = strlen(s)";
         let keys: Vec<String> = quarry_functions(text).iter().map(Function::key).collect();
         assert!(!keys.is_empty());
-        let recipe = recipe(text);
-        recipe.replan().unwrap();
+        let planned = recipe(text);
+        planned.replan().unwrap();
         for key in &keys {
             let known = lookup(key).unwrap_or_else(|| panic!("{key} is not known"));
-            assert_eq!(known.recipe.as_deref(), Some(&recipe));
+            assert_eq!(known.recipe.as_deref(), Some(&planned));
         }
         assert!(recipe("datatable(s: string) [] | where nosuchfunction(s)")
             .replan()
