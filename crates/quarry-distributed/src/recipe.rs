@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn quarry_functions_are_told_from_datafusion_ones_and_keyed_without_addresses() {
         let text = "datatable(s: string, t: datetime) ['a b', datetime(2024-01-01)] \
-                    | where s has 'b' | extend d = dayofweek(t), n = count_of(s, 'a') \
+                    | where s has 'b' | extend d = dayofweek(t), n = countof(s, 'a') \
                     | summarize c = count() by s";
         let functions = quarry_functions(text);
         let names: Vec<&str> = functions.iter().map(Function::name).collect();
