@@ -20,6 +20,8 @@
 pub mod client;
 #[cfg(feature = "cluster")]
 pub mod codec;
+#[cfg(feature = "cluster")]
+pub mod loss;
 pub mod recipe;
 #[cfg(feature = "cluster")]
 pub mod server;

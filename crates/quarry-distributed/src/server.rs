@@ -2,12 +2,14 @@
 //! decode the functions and tables of Quarry plans.
 
 use crate::codec::{disable_kql_functions, QuarryLogicalCodec, QuarryPhysicalCodec};
+use crate::loss::{FailJobsOnExecutorLoss, SchedulerHandle};
 use crate::ClusterError;
 use ballista_core::config::TaskSchedulingPolicy;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::start_server;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service};
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,8 +52,8 @@ pub struct SchedulerOptions {
     pub bind: SocketAddr,
     /// The host name executors and clients reach this scheduler by (default: the bind host).
     pub external_host: Option<String>,
-    /// An executor that sends no heartbeat for this long is dropped and its tasks run again
-    /// elsewhere.
+    /// An executor that sends no heartbeat for this long is dropped, and the queries that had
+    /// tasks on it fail.
     pub executor_timeout: Duration,
     /// Attempts of one task before its query fails.
     pub task_max_failures: usize,
@@ -72,6 +74,10 @@ pub async fn run_scheduler(options: &SchedulerOptions) -> Result<(), ClusterErro
         expire_dead_executor_interval_seconds: (timeout / 3).max(1),
         no_executors_grace_period_seconds: timeout,
         task_max_failures: options.task_max_failures.max(1),
+        // A task that cannot fetch a map output (its executor is gone) fails the job at once:
+        // with more attempts Ballista resubmits the map stage, the recovery that sometimes
+        // produced wrong results (see `loss.rs`).
+        stage_max_failures: 1,
         // Executors poll for tasks: after an executor is lost, the tasks reset on it are
         // picked up again by the others (with push scheduling they can wait forever).
         scheduling_policy: TaskSchedulingPolicy::PullStaged,
@@ -79,12 +85,29 @@ pub async fn run_scheduler(options: &SchedulerOptions) -> Result<(), ClusterErro
     };
     config.override_logical_codec = Some(Arc::new(QuarryLogicalCodec::default()));
     config.override_physical_codec = Some(Arc::new(QuarryPhysicalCodec::default()));
-    let cluster = BallistaCluster::new_from_config(&config)
+    let failed = |e: ballista_core::error::BallistaError| ClusterError::Scheduler(e.to_string());
+    let memory = BallistaCluster::new_from_config(&config)
         .await
-        .map_err(|e| ClusterError::Scheduler(e.to_string()))?;
-    start_server(cluster, options.bind, Arc::new(config))
+        .map_err(failed)?;
+    // Executor loss fails the jobs that used the executor instead of letting Ballista
+    // recompute their stages, whose results were sometimes wrong (see `loss.rs`).
+    let handle = SchedulerHandle::default();
+    let cluster = BallistaCluster::new(
+        Arc::new(FailJobsOnExecutorLoss::new(
+            memory.cluster_state(),
+            handle.clone(),
+        )),
+        memory.job_state(),
+    );
+    let config = Arc::new(config);
+    config.validate().map_err(failed)?;
+    let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config.clone())
         .await
-        .map_err(|e| ClusterError::Scheduler(e.to_string()))
+        .map_err(failed)?;
+    handle.set(scheduler.clone());
+    start_grpc_service(options.bind, scheduler)
+        .await
+        .map_err(failed)
 }
 
 /// How `quarry executor` runs.

@@ -53,8 +53,8 @@ pub struct SchedulerArgs {
     /// The host name executors and clients reach the scheduler by (default: the bind host).
     #[arg(long, value_name = "HOST", env = "QUARRY_SCHEDULER_EXTERNAL_HOST")]
     pub external_host: Option<String>,
-    /// Seconds without a heartbeat after which an executor is dropped and its tasks run again
-    /// on the others.
+    /// Seconds without a heartbeat after which an executor is dropped; the queries that had
+    /// tasks on it fail (they are not recomputed on the others).
     #[arg(
         long,
         value_name = "SECS",
