@@ -1,6 +1,7 @@
 //! The client side: a Ballista context with Quarry's codecs, and query sessions on it.
 
 use crate::codec::{QuarryLogicalCodec, QuarryPhysicalCodec};
+use crate::loss::lost_executor_reason;
 use crate::recipe::{functions_in, remember_plan, Recipe};
 use crate::ClusterError;
 use ballista::prelude::SessionContextExt;
@@ -129,6 +130,9 @@ impl Cluster {
 /// A note for the error `error` of query `text` run on a cluster in `session`: when an executor
 /// rejected the query's tasks, the usual cause and the KQL functions the query needs.
 pub fn explain_failure(session: &Session, text: &str, error: &str) -> Option<String> {
+    if let Some(note) = explain_lost_executor(error) {
+        return Some(note);
+    }
     if !error.contains("rejected by executor") {
         return None;
     }
@@ -146,6 +150,65 @@ pub fn explain_failure(session: &Session, text: &str, error: &str) -> Option<Str
          `quarry executor` of the client's version; the executor's log names the function",
         names.join(", ")
     ))
+}
+
+/// A note for a query failed by an executor's loss, when the scheduler's own message does not
+/// already say so.
+///
+/// Quarry's scheduler fails a job whose executor is removed with a message that names it
+/// ([`lost_executor_reason`]); nothing to add then. A task that could not fetch a lost
+/// executor's shuffle output fails the job before that, with Ballista's fetch error (the
+/// scheduler allows one stage attempt, so no recovery runs): that one is reworded here. A job
+/// cancelled by the scheduler (the fallback when no task could be failed in its place) only
+/// says "Cancelled".
+fn explain_lost_executor(error: &str) -> Option<String> {
+    if error.contains("was lost during the query") {
+        return None;
+    }
+    if let Some(executor) = fetch_failed_executor(error) {
+        return Some(lost_executor_reason(
+            &executor,
+            fetch_failed_address(error).as_deref(),
+        ));
+    }
+    if error.trim_end().ends_with("failed: Cancelled") {
+        return Some(
+            "the scheduler stopped the query: it was cancelled, or an executor it used was lost \
+             (the query is stopped rather than recomputed, as Ballista's stage recovery is not \
+             trusted); run it again"
+                .to_string(),
+        );
+    }
+    None
+}
+
+/// The executor named by Ballista's "Shuffle fetch partition error from Executor <id>, …".
+fn fetch_failed_executor(error: &str) -> Option<String> {
+    let rest = error.split("fetch partition error from Executor ").nth(1)?;
+    let id: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ',')
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// The `host:port` in Ballista's connection error "… executor at http://host:port: …".
+fn fetch_failed_address(error: &str) -> Option<String> {
+    let rest = error.split("executor at ").nth(1)?;
+    let rest = rest
+        .strip_prefix("http://")
+        .or_else(|| rest.strip_prefix("https://"))
+        .unwrap_or(rest);
+    let host: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '[' | ']'))
+        .collect();
+    let port: String = rest[host.len()..]
+        .strip_prefix(':')?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (!host.is_empty() && !port.is_empty()).then(|| format!("{host}:{port}"))
 }
 
 /// `path` made absolute (canonical when it exists).
@@ -174,6 +237,34 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_fetch_failure_from_a_lost_executor_is_explained() {
+        let error = "Job 1 failed: Job failed due to stage 3 failed: Stage 3 has failed 1 \
+                     times, most recent failure reason: \"Shuffle fetch partition error from \
+                     Executor 96da2c27, map_stage 1, map_partition 0, error desc: Error \
+                     connecting to Ballista scheduler or executor at http://127.0.0.1:46495: \
+                     transport error\"";
+        let note = explain_lost_executor(error).unwrap();
+        assert!(
+            note.starts_with("executor 96da2c27 at 127.0.0.1:46495 was lost during the query"),
+            "{note}"
+        );
+        let without_address = "Shuffle fetch partition error from Executor e1, map_stage 1";
+        let note = explain_lost_executor(without_address).unwrap();
+        assert!(note.starts_with("executor e1 was lost"), "{note}");
+        // The scheduler's own message already says it all.
+        let reason = lost_executor_reason("e1", Some("h:1"));
+        assert_eq!(
+            explain_lost_executor(&format!("Job 1 failed: {reason}")),
+            None
+        );
+        assert!(explain_lost_executor("Job 1 failed: Cancelled").is_some());
+        assert_eq!(
+            explain_lost_executor("Job 1 failed: division by zero"),
+            None
+        );
     }
 
     #[tokio::test]
