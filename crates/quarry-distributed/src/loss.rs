@@ -88,13 +88,15 @@ impl FailJobsOnExecutorLoss {
         let reason = lost_executor_reason(executor_id, address.as_deref());
         // The failure is reported in the name of another executor: the scheduler looks the
         // reporting executor up when it handles the update, and by then the lost one is gone.
+        // The one heard from last is the least likely to be removed in the meantime (when
+        // several executors die together, the others are still registered for a while).
         let reporter = self
             .inner
-            .registered_executor_metadata()
-            .await
-            .into_iter()
-            .map(|meta| meta.id)
-            .find(|id| id != executor_id);
+            .executor_heartbeats()
+            .into_values()
+            .filter(|beat| beat.executor_id != executor_id)
+            .max_by_key(|beat| beat.timestamp)
+            .map(|beat| beat.executor_id);
         let jobs = scheduler.state.task_manager.get_running_job_cache();
         for (job_id, info) in jobs.iter() {
             let target = {
