@@ -60,13 +60,27 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run catalog rules over the workspace: parameters, pinned time window, findings, reports.
     #[command(long_about = HUNT_ABOUT, after_help = HUNT_EXAMPLES)]
-    Hunt(HuntArgs),
+    Hunt(Box<HuntArgs>),
     /// Draw the ATT&CK tactic × technique coverage of the catalog.
     #[command(after_help = COVERAGE_EXAMPLES)]
     Coverage(CoverageArgs),
     /// Serve the feed, rule pages, coverage, hunts and a query page in the browser.
     #[command(after_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
+    /// Run a cluster scheduler for `--cluster` queries and hunts (build feature `distributed`).
+    #[cfg(feature = "distributed")]
+    #[command(
+        long_about = crate::commands::cluster::SCHEDULER_ABOUT,
+        after_help = crate::commands::cluster::SCHEDULER_EXAMPLES
+    )]
+    Scheduler(crate::commands::cluster::SchedulerArgs),
+    /// Run a cluster executor that registers with a scheduler (build feature `distributed`).
+    #[cfg(feature = "distributed")]
+    #[command(
+        long_about = crate::commands::cluster::EXECUTOR_ABOUT,
+        after_help = crate::commands::cluster::EXECUTOR_EXAMPLES
+    )]
+    Executor(crate::commands::cluster::ExecutorArgs),
 }
 
 /// Examples of `quarry serve` (`--help`).
@@ -392,6 +406,11 @@ pub struct QueryArgs {
     /// Read the tables of this workspace (when it exists; the default is ./quarry-data).
     #[command(flatten)]
     pub workspace: WorkspaceArg,
+
+    /// Run on the cluster whose scheduler is at HOST:PORT (see `quarry scheduler`).
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "HOST:PORT", env = "QUARRY_CLUSTER")]
+    pub cluster: Option<String>,
 }
 
 /// How `query` prints its result.
@@ -429,6 +448,11 @@ pub struct ConformanceArgs {
     /// Output format: text, or one JSON document with every failure.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Run the cases on the cluster whose scheduler is at HOST:PORT (see `quarry scheduler`).
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "HOST:PORT", env = "QUARRY_CLUSTER")]
+    pub cluster: Option<String>,
 }
 
 /// `NAME=VALUE` with a non-empty name.
@@ -754,4 +778,9 @@ pub struct HuntArgs {
     pub navigator: Option<PathBuf>,
     #[command(flatten)]
     pub workspace: WorkspaceArg,
+    /// Run the rules on the cluster whose scheduler is at HOST:PORT (see `quarry scheduler`;
+    /// shared scans are off there).
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "HOST:PORT", env = "QUARRY_CLUSTER")]
+    pub cluster: Option<String>,
 }

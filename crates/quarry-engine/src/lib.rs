@@ -25,6 +25,6 @@ pub mod watchlist;
 
 pub use error::{EngineError, Result};
 pub use output::{QueryOutput, QueryWarning, RenderRequest, ScanStats};
-pub use session::{Session, SessionConfig};
+pub use session::{PlanObserver, Session, SessionConfig};
 pub use stored::{CompiledFunction, StoredFunction, StoredFunctionError, StoredParameter};
 pub use types::KustoType;

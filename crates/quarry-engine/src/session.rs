@@ -10,6 +10,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::metrics::MetricValue;
 use datafusion::prelude::{SessionConfig as DfConfig, SessionContext};
 use std::collections::{BTreeMap, HashMap};
@@ -106,10 +107,16 @@ impl CancelHandle {
     }
 }
 
+/// Sees the session, each query's text, pinned `now` and logical plan before the plan runs, and
+/// may refuse it; set with [`Session::set_plan_observer`] (a cluster client uses it to ship
+/// what the plan needs).
+pub type PlanObserver = Arc<dyn Fn(&Session, &str, i64, &LogicalPlan) -> Result<()> + Send + Sync>;
+
 /// A query session over a set of tables.
 pub struct Session {
     config: SessionConfig,
     context: SessionContext,
+    observer: Option<PlanObserver>,
     tables: RwLock<HashMap<String, Arc<dyn TableProvider>>>,
     /// Stored functions by name; replaced as a whole on registration so that a query plans
     /// against one consistent snapshot.
@@ -137,13 +144,25 @@ impl Session {
             RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         let runtime = runtime.build_arc()?;
         let context = SessionContext::new_with_config_rt(df_config, runtime);
-        Ok(Session {
+        Ok(Session::with_context(config, context))
+    }
+
+    /// A session with `config` and no tables that runs its plans in `context` (for example a
+    /// context connected to a cluster); the context's own settings and limits apply.
+    pub fn with_context(config: SessionConfig, context: SessionContext) -> Self {
+        Session {
             config,
             context,
+            observer: None,
             tables: RwLock::new(HashMap::new()),
             functions: RwLock::new(Arc::new(HashMap::new())),
             cancel: Arc::new(watch::Sender::new(0)),
-        })
+        }
+    }
+
+    /// Calls `observer` with every query's plan before it runs; an error stops the query.
+    pub fn set_plan_observer(&mut self, observer: PlanObserver) {
+        self.observer = Some(observer);
     }
 
     /// A handle that cancels this session's running queries.
@@ -232,17 +251,25 @@ impl Session {
         Ok(planned.warnings)
     }
 
-    /// The plans `text` would run as, without running it: Quarry's logical plan, DataFusion's
-    /// optimised plan and the physical plan, as indented text (what `quarry query --explain`
-    /// prints).
-    pub async fn explain(&self, text: &str) -> Result<String> {
+    /// Parses, binds and plans `text` into the DataFusion logical plan [`Session::run`] would
+    /// execute, with `now()` at [`Session::now_nanos`].
+    pub fn logical_plan(&self, text: &str) -> Result<LogicalPlan> {
         let parsed = quarry_kql::parse(text);
         if !parsed.is_ok() {
             return Err(EngineError::Syntax(parsed.diagnostics));
         }
-        let planned = Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
-        let logical = planned.plan.display_indent_schema().to_string();
-        let optimized = self.context.state().optimize(&planned.plan)?;
+        Ok(Planner::new(self, self.now_nanos())
+            .plan_query(&parsed.query)?
+            .plan)
+    }
+
+    /// The plans `text` would run as, without running it: Quarry's logical plan, DataFusion's
+    /// optimised plan and the physical plan, as indented text (what `quarry query --explain`
+    /// prints).
+    pub async fn explain(&self, text: &str) -> Result<String> {
+        let plan = self.logical_plan(text)?;
+        let logical = plan.display_indent_schema().to_string();
+        let optimized = self.context.state().optimize(&plan)?;
         let physical = self
             .context
             .state()
@@ -264,7 +291,11 @@ impl Session {
         if !parsed.is_ok() {
             return Err(EngineError::Syntax(parsed.diagnostics));
         }
-        let planned = Planner::new(self, self.now_nanos()).plan_query(&parsed.query)?;
+        let now = self.now_nanos();
+        let planned = Planner::new(self, now).plan_query(&parsed.query)?;
+        if let Some(observer) = &self.observer {
+            observer(self, text, now, &planned.plan)?;
+        }
         let frame = self.context.execute_logical_plan(planned.plan).await?;
         let task = Arc::new(frame.task_ctx());
         let physical = frame.create_physical_plan().await?;

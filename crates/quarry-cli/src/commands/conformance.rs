@@ -41,11 +41,17 @@ pub fn run(args: &ConformanceArgs) -> Result<Outcome, CommandError> {
             eprint!("\r{done}/{total} cases");
         }
     };
+    let runtime = runtime()?;
+    #[cfg(feature = "distributed")]
+    let cluster = crate::commands::cluster::connect(&runtime, args.cluster.as_deref())?;
     let make_session = || {
+        #[cfg(feature = "distributed")]
+        if let Some(cluster) = &cluster {
+            return cluster.session(session_config(timeout), None);
+        }
         Session::new(session_config(timeout))
             .unwrap_or_else(|e| panic!("cannot create a session: {e}"))
     };
-    let runtime = runtime()?;
     let summary = runtime.block_on(run_cases_with(&cases, make_session, timeout, on_case));
     runtime.shutdown_background();
     if progress {

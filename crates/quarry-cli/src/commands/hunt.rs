@@ -33,6 +33,16 @@ fn time_option(name: &str, text: &Option<String>) -> Result<Option<i64>, Command
 
 /// Runs `quarry hunt`.
 pub fn run(args: &HuntArgs) -> Result<Outcome, CommandError> {
+    let runtime = runtime()?;
+    #[cfg(feature = "distributed")]
+    let (cluster, root) = crate::commands::cluster::connect_with_workspace(
+        &runtime,
+        args.cluster.as_deref(),
+        &args.workspace.workspace,
+    )?;
+    #[cfg(feature = "distributed")]
+    let root = &root;
+    #[cfg(not(feature = "distributed"))]
     let root = &args.workspace.workspace;
     let workspace = Workspace::open(root).map_err(|e| CommandError::Usage(e.to_string()))?;
     let catalog = open_catalog(root)?;
@@ -72,7 +82,27 @@ pub fn run(args: &HuntArgs) -> Result<Outcome, CommandError> {
         .start_run(&started_at)
         .map_err(|e| CommandError::Failed(e.to_string()))?;
     let started = Instant::now();
-    let (mut runs, shared) = runtime()?.block_on(run_hunt(&workspace, &records, &options));
+    #[cfg(feature = "distributed")]
+    let (mut runs, shared) = match &cluster {
+        Some(cluster) => {
+            // Shared scans would ship whole tables inside every plan; the executors read the
+            // Parquet files instead.
+            let options = HuntOptions {
+                shared_scans: false,
+                ..options.clone()
+            };
+            let make_session = |config| Ok(cluster.session(config, Some(root)));
+            runtime.block_on(quarry_hunt::hunt::run_hunt_with(
+                &workspace,
+                &records,
+                &options,
+                &make_session,
+            ))
+        }
+        None => runtime.block_on(run_hunt(&workspace, &records, &options)),
+    };
+    #[cfg(not(feature = "distributed"))]
+    let (mut runs, shared) = runtime.block_on(run_hunt(&workspace, &records, &options));
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     store_runs(&mut store, run_id, &mut runs).map_err(|e| CommandError::Failed(e.to_string()))?;
     let table_rows: BTreeMap<String, u64> = workspace

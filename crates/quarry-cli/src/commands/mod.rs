@@ -22,6 +22,8 @@ pub(crate) fn emit(text: &str) -> Result<(), CommandError> {
 }
 
 pub mod check;
+#[cfg(feature = "distributed")]
+pub mod cluster;
 pub mod conformance;
 pub mod coverage;
 pub mod demo;
@@ -72,6 +74,10 @@ pub fn run(command: Command) -> Result<Outcome, CommandError> {
         Command::Coverage(args) => coverage::run(&args),
         Command::Hunt(args) => hunt::run(&args),
         Command::Serve(args) => serve::run(&args),
+        #[cfg(feature = "distributed")]
+        Command::Scheduler(args) => cluster::scheduler(&args),
+        #[cfg(feature = "distributed")]
+        Command::Executor(args) => cluster::executor(&args),
     }
 }
 

@@ -4,7 +4,7 @@ use crate::cli::{QueryArgs, QueryFormat};
 use crate::commands::{runtime, table_files, CommandError, Outcome};
 use crate::render::{stderr_color, FileDiagnostic, Renderer};
 use quarry_engine::format::{write_csv, write_json, write_ndjson, write_table};
-use quarry_engine::{EngineError, QueryOutput, Session, SessionConfig};
+use quarry_engine::{EngineError, QueryOutput, SessionConfig};
 use quarry_kql::Severity;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -21,10 +21,22 @@ pub fn run(args: &QueryArgs) -> Result<Outcome, CommandError> {
         max_rows: args.max_rows,
         ..SessionConfig::default()
     };
-    let session = Session::new(config)
-        .map_err(|e| CommandError::Failed(format!("cannot create the session: {e}")))?;
     let runtime = runtime()?;
+    #[cfg(feature = "distributed")]
+    let (cluster, workspace) = crate::commands::cluster::connect_with_workspace(
+        &runtime,
+        args.cluster.as_deref(),
+        &args.workspace.workspace,
+    )?;
+    #[cfg(feature = "distributed")]
+    let workspace = &workspace;
+    #[cfg(feature = "distributed")]
+    let session = crate::commands::cluster::session(cluster.as_ref(), config, workspace)?;
+    #[cfg(not(feature = "distributed"))]
     let workspace = &args.workspace.workspace;
+    #[cfg(not(feature = "distributed"))]
+    let session = quarry_engine::Session::new(config)
+        .map_err(|e| CommandError::Failed(format!("cannot create the session: {e}")))?;
     if workspace
         .join(quarry_ingest::workspace::MANIFEST_FILE)
         .is_file()
@@ -65,6 +77,17 @@ pub fn run(args: &QueryArgs) -> Result<Outcome, CommandError> {
         }
         Err(error) => {
             report_error(&source_name, &text, &error);
+            #[cfg(feature = "distributed")]
+            if cluster.is_some() {
+                let note = quarry_distributed::client::explain_failure(
+                    &session,
+                    &text,
+                    &error.to_string(),
+                );
+                if let Some(note) = note {
+                    eprintln!("note: {note}");
+                }
+            }
             Ok(Outcome::Findings)
         }
     }

@@ -110,12 +110,26 @@ pub struct RuleRun {
     pub events_in_tables: u64,
 }
 
+/// Makes the session a rule runs in from its configuration ([`Session::new`] by default; a
+/// cluster client passes its own).
+pub type MakeSession<'a> = dyn Fn(SessionConfig) -> quarry_engine::Result<Session> + Sync + 'a;
+
 /// Runs `rules` over `workspace`. Skipped rules are decided first (no engine work); the others
 /// run `options.concurrency` at a time.
 pub async fn run_hunt(
     workspace: &Workspace,
     rules: &[RuleRecord],
     options: &HuntOptions,
+) -> (Vec<RuleRun>, SharedTables) {
+    run_hunt_with(workspace, rules, options, &Session::new).await
+}
+
+/// [`run_hunt`] with each rule's session made by `make_session`.
+pub async fn run_hunt_with(
+    workspace: &Workspace,
+    rules: &[RuleRecord],
+    options: &HuntOptions,
+    make_session: &MakeSession<'_>,
 ) -> (Vec<RuleRun>, SharedTables) {
     let concurrency = options.concurrency.max(1);
     let library = CompiledLibrary::compile(&options.functions);
@@ -147,22 +161,17 @@ pub async fn run_hunt(
     // What the shared tables hold no longer counts against the rules' share of the cap.
     let available = options.memory_limit.saturating_sub(shared.bytes);
     let per_rule_memory = (available / concurrency).max(64 << 20);
-    let shared_ref = &shared;
-    let library_ref = &library;
+    let setup = RuleSetup {
+        shared: &shared,
+        library: &library,
+        make_session,
+    };
+    let setup = &setup;
     let jobs = rules
         .iter()
         .zip(prepared)
         .map(|(record, prepared)| async move {
-            run_one(
-                workspace,
-                shared_ref,
-                library_ref,
-                record,
-                prepared,
-                options,
-                per_rule_memory,
-            )
-            .await
+            run_one(workspace, setup, record, prepared, options, per_rule_memory).await
         });
     let runs = futures::stream::iter(jobs)
         .buffered(concurrency)
@@ -234,10 +243,16 @@ fn base_run(record: &RuleRecord) -> RuleRun {
     }
 }
 
+/// What every rule's session is made from.
+struct RuleSetup<'a> {
+    shared: &'a SharedTables,
+    library: &'a CompiledLibrary,
+    make_session: &'a MakeSession<'a>,
+}
+
 async fn run_one(
     workspace: &Workspace,
-    shared: &SharedTables,
-    library: &CompiledLibrary,
+    setup: &RuleSetup<'_>,
     record: &RuleRecord,
     prepared: Result<Prepared, SkipReason>,
     options: &HuntOptions,
@@ -267,11 +282,11 @@ async fn run_one(
         max_rows: Some(options.max_findings_per_rule),
         ..SessionConfig::default()
     };
-    let result = match Session::new(config) {
+    let result = match (setup.make_session)(config) {
         Ok(session) => match workspace.register(&session) {
             Ok(()) => {
-                shared.register(&session);
-                library.register(&session);
+                setup.shared.register(&session);
+                setup.library.register(&session);
                 session.run(&prepared.query).await
             }
             Err(error) => Err(EngineError::Bind {

@@ -40,6 +40,17 @@ impl WorkspaceTable {
         }
     }
 
+    /// The table `schema` over `files` (absolute paths with their manifest entries), as
+    /// [`WorkspaceTable::files`] lists them; used to rebuild a table on another node.
+    pub fn from_files(schema: SchemaRef, files: Vec<(PathBuf, FileEntry)>) -> WorkspaceTable {
+        WorkspaceTable { schema, files }
+    }
+
+    /// Every file of the table: its absolute path and manifest entry.
+    pub fn files(&self) -> &[(PathBuf, FileEntry)] {
+        &self.files
+    }
+
     /// The files a scan with `filters` must read: those whose time ranges meet every bound.
     pub fn files_for(&self, filters: &[Expr]) -> Vec<&(PathBuf, FileEntry)> {
         let bounds = time_bounds(filters);
