@@ -88,7 +88,9 @@ const SERVE_EXAMPLES: &str = "\
 Examples:
   quarry serve -w quarry-demo                      http://127.0.0.1:8080 on this machine only
   quarry serve -w ws --bind 0.0.0.0:8080 --token T others sign in with T (or send a bearer header)
-  quarry demo --serve                              build the demo workspace, then serve it";
+  quarry demo --serve                              build the demo workspace, then serve it
+  quarry serve -w /mnt/ws --cluster sched:50050    queries from the pages run on that cluster
+                                                   (binaries built with --features distributed)";
 
 /// `quarry serve`.
 #[derive(Debug, Clone, Args)]
@@ -111,6 +113,12 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub workspace: WorkspaceArg,
+
+    /// Run every query from the pages and the API on the cluster whose scheduler is at
+    /// HOST:PORT (see `quarry scheduler`); the workspace must be at the same path on its nodes.
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "HOST:PORT", env = "QUARRY_CLUSTER")]
+    pub cluster: Option<String>,
 }
 
 /// The workspace folder option shared by the commands that use one.

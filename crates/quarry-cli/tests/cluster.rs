@@ -5,10 +5,14 @@
 //! - a hunt over a demo workspace (Parquet read by the executors) finds the same findings;
 //! - an executor killed mid-query fails the query within seconds with an error naming it (a
 //!   result, if the query finished first, must be the local one);
-//! - an unreachable scheduler and a function missing on an executor are named in the error.
+//! - `quarry serve --cluster` answers the query API, rule runs and downloads as the local
+//!   engine does, and shows cluster errors with their explanation;
+//! - an unreachable scheduler and a function missing on an executor are named in the error (by
+//!   `quarry query` and by `quarry serve` at startup).
 
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -164,6 +168,76 @@ impl LocalCluster {
         }
         text
     }
+}
+
+/// `quarry serve` over `workspace` on a free port (on `cluster` when given), once it listens.
+fn serve(workspace: &Path, log_dir: &Path, cluster: Option<&str>) -> (Node, u16) {
+    let port = free_port();
+    let mut args: Vec<String> = vec![
+        "serve".into(),
+        "--bind".into(),
+        format!("127.0.0.1:{port}"),
+        "--query-timeout".into(),
+        "120".into(),
+        "--workspace".into(),
+        workspace.display().to_string(),
+    ];
+    let name = match cluster {
+        Some(address) => {
+            args.extend(["--cluster".to_string(), address.to_string()]);
+            "serve-cluster"
+        }
+        None => "serve-local",
+    };
+    let mut node = Node::start(name, log_dir, &args);
+    wait_for_port(port, &mut node);
+    (node, port)
+}
+
+/// One HTTP/1.0 request to 127.0.0.1:`port`: the status code and the body.
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("cannot connect to serve");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(180)))
+        .unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = text(&response);
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP response: {response}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head}"));
+    (status, body.to_string())
+}
+
+/// `text` for a URL's query string.
+fn url_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A JSON answer of the API.
+fn api(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let (status, answer) = http(port, method, path, body);
+    assert_eq!(status, 200, "{method} {path}: {answer}");
+    serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{method} {path}: {e}: {answer}"))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -431,6 +505,112 @@ fn a_hunt_finds_the_same_on_the_cluster_and_an_executor_killed_mid_query_is_boun
     }
 }
 
+/// A run's answer with its rows sorted (a shuffle does not keep row order).
+fn sorted_answer(result: &Value) -> (Value, Value, Value, Vec<String>) {
+    let mut rows: Vec<String> = result["rows"]
+        .as_array()
+        .map(|rows| rows.iter().map(Value::to_string).collect())
+        .unwrap_or_default();
+    rows.sort();
+    (
+        result["status"].clone(),
+        result["columns"].clone(),
+        result["truncated"].clone(),
+        rows,
+    )
+}
+
+#[test]
+fn serve_runs_the_pages_queries_on_the_cluster_with_the_local_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = demo_workspace(dir.path(), 20_000);
+    let cluster = LocalCluster::start(2, &[]);
+    let (mut remote, port) = serve(&workspace, dir.path(), Some(&cluster.address));
+    let (_local, local_port) = serve(&workspace, dir.path(), None);
+    let context = |what: &str| format!("{what}\n--- serve\n{}\n{}", remote.log(), cluster.logs());
+
+    // The query page's API: the same answer as `quarry query`.
+    let query = "DeviceProcessEvents | summarize n = count(), last = max(Timestamp) by DeviceName \
+                 | sort by DeviceName asc";
+    let local = quarry()
+        .args(["query", "--format", "json", "--workspace"])
+        .arg(&workspace)
+        .arg(query)
+        .output()
+        .unwrap();
+    assert!(local.status.success(), "{}", text(&local.stderr));
+    let expected: Value = serde_json::from_slice(&local.stdout).unwrap();
+    assert!(expected["rows"].as_array().is_some_and(|r| !r.is_empty()));
+    let answer = api(
+        port,
+        "POST",
+        "/api/query",
+        Some(&serde_json::json!({ "query": query })),
+    );
+    assert_eq!(answer["status"], "ok", "{}", context(&answer.to_string()));
+    assert_eq!(
+        (&answer["columns"], &answer["rows"]),
+        (&expected["columns"], &expected["rows"]),
+        "{}",
+        context("the cluster's answer differs from `quarry query`")
+    );
+    // The download runs it again and writes what `quarry query --format json` writes.
+    let (status, download) = http(
+        port,
+        "GET",
+        &format!("/api/query/results.json?q={}", url_encoded(query)),
+        None,
+    );
+    assert_eq!(status, 200, "{}", context(&download));
+    assert_eq!(download, text(&local.stdout));
+
+    // Every rule's Run button: the same outcome as a server running locally.
+    let rules = api(local_port, "GET", "/api/rules", None);
+    let ids: Vec<String> = rules["rules"]
+        .as_array()
+        .expect("no rules in the feed")
+        .iter()
+        .filter_map(|rule| rule["id"].as_str().map(str::to_string))
+        .collect();
+    assert!(!ids.is_empty());
+    let mut hits = 0;
+    for id in &ids {
+        let path = format!("/api/rules/{id}/run");
+        let params = serde_json::json!({ "params": {} });
+        let on_cluster = api(port, "POST", &path, Some(&params));
+        let here = api(local_port, "POST", &path, Some(&params));
+        assert_eq!(
+            sorted_answer(&on_cluster),
+            sorted_answer(&here),
+            "{}",
+            context(&format!("rule {id} differs: {on_cluster}\nlocally: {here}"))
+        );
+        if here["rows"].as_array().is_some_and(|r| !r.is_empty()) {
+            hits += 1;
+        }
+    }
+    assert!(hits > 0, "no demo rule returned rows");
+
+    // Errors still point into the query.
+    let answer = api(
+        port,
+        "POST",
+        "/api/query",
+        Some(&serde_json::json!({ "query": "DeviceProcessEvents | where Bogus == 1" })),
+    );
+    assert_eq!(answer["status"], "error", "{answer}");
+    assert_eq!(answer["errors"][0]["start"], 28, "{answer}");
+
+    remote.kill();
+    assert!(
+        remote
+            .log()
+            .contains(&format!("the cluster at {}", cluster.address)),
+        "the startup line does not name the cluster: {}",
+        remote.log()
+    );
+}
+
 #[test]
 fn an_unreachable_scheduler_is_named_within_seconds() {
     let address = format!("127.0.0.1:{}", free_port());
@@ -444,6 +624,28 @@ fn an_unreachable_scheduler_is_named_within_seconds() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains(&address), "{stderr}");
     assert!(stderr.contains("unreachable"), "{stderr}");
+
+    // `quarry serve` fails at startup, before listening.
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = quarry()
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--cluster",
+            &address,
+            "-w",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+    assert!(stderr.contains("unreachable"), "{stderr}");
+    assert!(!stderr.contains("serving"), "{stderr}");
 }
 
 #[test]
@@ -466,5 +668,26 @@ fn a_function_missing_on_the_executors_is_named() {
     assert!(
         stderr.contains("KQL function") && stderr.contains("`has`") && stderr.contains("missing"),
         "the error does not name the function: {stderr}"
+    );
+
+    // The web pages name the function too (the executor's own error here; when Ballista only
+    // says the task was rejected, the page adds the client's note as `quarry query` does).
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = serve(dir.path(), dir.path(), Some(&cluster.address));
+    let answer = api(
+        port,
+        "POST",
+        "/api/query",
+        Some(&serde_json::json!({
+            "query": "datatable(s: string) ['alpha beta', 'gamma'] | where s has 'beta'"
+        })),
+    );
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert_eq!(answer["status"], "error", "{answer}\n{}", server.log());
+    assert!(
+        message.contains("KQL function")
+            && message.contains("`has`")
+            && message.contains("missing"),
+        "the page's error does not name the function: {message}"
     );
 }

@@ -12,12 +12,14 @@ mod highlight;
 mod pages;
 mod runner;
 mod security;
+mod sessions;
 mod state;
 mod views;
 
 pub use error::WebError;
 pub use runner::RunLimits;
 pub use security::{check_bind, TOKEN_COOKIE};
+pub use sessions::{local_sessions, LocalSessions, SessionFactory, SharedSessionFactory};
 pub use state::AppState;
 
 use axum::Router;
@@ -25,7 +27,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// How `quarry serve` runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     /// The workspace folder.
     pub workspace: PathBuf,
@@ -35,6 +37,20 @@ pub struct ServeConfig {
     pub token: Option<String>,
     /// Limits of query runs started from the pages.
     pub limits: RunLimits,
+    /// Makes the sessions those runs use ([`local_sessions`] runs them in this process).
+    pub sessions: SharedSessionFactory,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("workspace", &self.workspace)
+            .field("bind", &self.bind)
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("limits", &self.limits)
+            .field("sessions", &self.sessions.location())
+            .finish()
+    }
 }
 
 /// The application: every page, the API and the static assets, behind the security layers.
@@ -67,11 +83,12 @@ pub async fn serve(
     config: &ServeConfig,
 ) -> Result<(), WebError> {
     let address = listener.local_addr().ok();
-    let state = AppState::open(
+    let state = AppState::open_with_sessions(
         &config.workspace,
         config.token.clone(),
         config.limits,
         address,
+        std::sync::Arc::clone(&config.sessions),
     )?;
     axum::serve(listener, router(state))
         .await

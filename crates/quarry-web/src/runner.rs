@@ -5,7 +5,7 @@
 use crate::state::{AppState, Snapshot};
 use quarry_engine::format::{json_rows, kusto_type_name};
 use quarry_engine::values::format_datetime;
-use quarry_engine::{EngineError, QueryOutput, RenderRequest, Session, SessionConfig};
+use quarry_engine::{EngineError, QueryOutput, RenderRequest, SessionConfig};
 use quarry_hunt::hunt::{prepare, HuntOptions, ParameterValues, Prepared, SkipReason};
 use quarry_rules::catalog::RuleRecord;
 use quarry_rules::model::FunctionLibrary;
@@ -177,13 +177,40 @@ pub fn locate_error(text: &str, error: &EngineError) -> Vec<Located> {
     }
 }
 
-/// Runs `text` over the workspace with the server's limits; `now` pins `now()`.
+/// A failed run: the engine's error and, from the session factory, a note explaining it (why a
+/// cluster rejected the query, for instance).
+#[derive(Debug)]
+pub struct RunFailure {
+    /// The error.
+    pub error: EngineError,
+    /// The explanation, when there is one.
+    pub note: Option<String>,
+}
+
+impl From<EngineError> for RunFailure {
+    fn from(error: EngineError) -> Self {
+        RunFailure { error, note: None }
+    }
+}
+
+impl std::fmt::Display for RunFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)?;
+        if let Some(note) = &self.note {
+            write!(f, "\nnote: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `text` over the workspace with the server's limits; `now` pins `now()`. The session
+/// comes from the server's session factory (this process, or a cluster).
 pub async fn run_raw(
     state: &AppState,
     snapshot: &Snapshot,
     text: &str,
     now: Option<i64>,
-) -> Result<QueryOutput, EngineError> {
+) -> Result<QueryOutput, RunFailure> {
     let limits = state.limits();
     let slots = state.run_slots();
     // Waiting for a slot counts against nothing: the limit is on running, not queueing.
@@ -191,7 +218,7 @@ pub async fn run_raw(
         .acquire_owned()
         .await
         .map_err(|_| EngineError::Cancelled)?;
-    let session = Session::new(SessionConfig {
+    let config = SessionConfig {
         now_nanos: now,
         memory_limit: Some(limits.memory_limit),
         time_limit: Some(limits.time_limit),
@@ -199,7 +226,9 @@ pub async fn run_raw(
         // No watchlist folder: a query reads nothing but the workspace's tables.
         watchlist_dir: None,
         ..SessionConfig::default()
-    })?;
+    };
+    let factory = state.sessions();
+    let session = factory.session(config, snapshot.workspace.as_ref().map(|w| w.root()))?;
     if let Some(workspace) = &snapshot.workspace {
         workspace
             .register(&session)
@@ -208,7 +237,13 @@ pub async fn run_raw(
     if let Ok(functions) = state.functions(snapshot) {
         functions.register(&session);
     }
-    session.run(text).await
+    match session.run(text).await {
+        Ok(output) => Ok(output),
+        Err(error) => {
+            let note = factory.explain_failure(&session, text, &error);
+            Err(RunFailure { error, note })
+        }
+    }
 }
 
 /// Runs `text` and shapes the outcome.
@@ -226,7 +261,7 @@ pub async fn run_text(
     shaped
 }
 
-fn shape(text: &str, result: Result<QueryOutput, EngineError>) -> RunResult {
+fn shape(text: &str, result: Result<QueryOutput, RunFailure>) -> RunResult {
     match result {
         Ok(output) => RunResult {
             status: "ok",
@@ -250,14 +285,14 @@ fn shape(text: &str, result: Result<QueryOutput, EngineError>) -> RunResult {
             message: None,
             errors: Vec::new(),
         },
-        Err(error) => {
-            let status = if matches!(error, EngineError::Timeout(_)) {
+        Err(failure) => {
+            let status = if matches!(failure.error, EngineError::Timeout(_)) {
                 "timed-out"
             } else {
                 "error"
             };
-            let mut failed = RunResult::failed(status, text, error.to_string());
-            failed.errors = locate_error(text, &error);
+            let mut failed = RunResult::failed(status, text, failure.to_string());
+            failed.errors = locate_error(text, &failure.error);
             failed
         }
     }
@@ -340,5 +375,29 @@ mod tests {
         // Offsets past the end or inside a character do not panic.
         let odd = locate(text, "m".into(), None, (byte + 1, 999));
         assert!(odd.end >= odd.start);
+    }
+
+    #[test]
+    fn a_failure_shows_its_note_after_the_error() {
+        let text = "T | where x == 1";
+        let failure = RunFailure {
+            error: EngineError::bind("unknown column `x`", quarry_kql::Span::new(10, 11)),
+            note: Some("the cluster says why".into()),
+        };
+        let shaped = shape(text, Err(failure));
+        assert_eq!(shaped.status, "error");
+        let message = shaped.message.unwrap();
+        assert!(message.contains("unknown column `x`"), "{message}");
+        assert!(
+            message.ends_with("\nnote: the cluster says why"),
+            "{message}"
+        );
+        assert_eq!(shaped.errors.len(), 1);
+        let timeout = shape(
+            text,
+            Err(EngineError::Timeout(Duration::from_secs(1)).into()),
+        );
+        assert_eq!(timeout.status, "timed-out");
+        assert!(!timeout.message.unwrap().contains("note:"));
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::error::WebError;
 use crate::runner::RunLimits;
+use crate::sessions::{local_sessions, SharedSessionFactory};
 use quarry_hunt::findings::FindingsStore;
 use quarry_hunt::functions::CompiledLibrary;
 use quarry_ingest::workspace::MANIFEST_FILE;
@@ -33,6 +34,7 @@ struct Inner {
     pool: Mutex<Vec<Catalog>>,
     snapshot: Mutex<Arc<Snapshot>>,
     run_slots: Arc<Semaphore>,
+    sessions: SharedSessionFactory,
 }
 
 /// Files whose change means the snapshot is stale: (size, modified) of each.
@@ -71,12 +73,24 @@ impl Snapshot {
 }
 
 impl AppState {
-    /// Opens the workspace at `root` (a folder without a catalog gets an empty one).
+    /// Opens the workspace at `root` (a folder without a catalog gets an empty one); queries
+    /// run in this process.
     pub fn open(
         root: &Path,
         token: Option<String>,
         limits: RunLimits,
         bound: Option<SocketAddr>,
+    ) -> Result<AppState, WebError> {
+        AppState::open_with_sessions(root, token, limits, bound, local_sessions())
+    }
+
+    /// Opens the workspace at `root`; queries run in the sessions `sessions` makes.
+    pub fn open_with_sessions(
+        root: &Path,
+        token: Option<String>,
+        limits: RunLimits,
+        bound: Option<SocketAddr>,
+        sessions: SharedSessionFactory,
     ) -> Result<AppState, WebError> {
         if !root.is_dir() {
             return Err(WebError::Workspace(format!(
@@ -101,6 +115,7 @@ impl AppState {
                     feed_index: OnceLock::new(),
                 })),
                 run_slots: Arc::new(Semaphore::new(limits.concurrent_runs.max(1))),
+                sessions,
             }),
         };
         // Fail at startup, not on the first request, when the catalog cannot be read.
@@ -126,6 +141,11 @@ impl AppState {
     /// Limits of query runs.
     pub fn limits(&self) -> RunLimits {
         self.inner.limits
+    }
+
+    /// Makes the sessions of query runs.
+    pub fn sessions(&self) -> &SharedSessionFactory {
+        &self.inner.sessions
     }
 
     /// Permits for query runs: at most `concurrent_runs` run at once.

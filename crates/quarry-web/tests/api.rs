@@ -182,6 +182,7 @@ async fn binding_beyond_loopback_needs_a_token() {
         bind: "0.0.0.0:0".parse().unwrap(),
         token: None,
         limits: RunLimits::default(),
+        sessions: quarry_web::local_sessions(),
     };
     let error = quarry_web::bind(&config).await.unwrap_err();
     assert!(error.to_string().contains("--token"), "{error}");

@@ -90,6 +90,7 @@ async fn feed_rule_run_and_coverage_in_chromium() {
         bind: "127.0.0.1:0".parse().unwrap(),
         token: None,
         limits: RunLimits::default(),
+        sessions: quarry_web::local_sessions(),
     };
     let (listener, address) = quarry_web::bind(&config).await.unwrap();
     let serving = config.clone();

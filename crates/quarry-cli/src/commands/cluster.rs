@@ -229,3 +229,40 @@ pub fn session(
             .map_err(|e| CommandError::Failed(format!("cannot create the session: {e}"))),
     }
 }
+
+/// The sessions of `quarry serve --cluster`: every query run from the pages runs on the
+/// cluster, and its failures are explained as `quarry query --cluster` explains them.
+#[derive(Debug, Clone)]
+pub struct ClusterSessions {
+    cluster: Cluster,
+}
+
+impl ClusterSessions {
+    /// Sessions on `cluster`.
+    pub fn new(cluster: Cluster) -> ClusterSessions {
+        ClusterSessions { cluster }
+    }
+}
+
+impl quarry_web::SessionFactory for ClusterSessions {
+    fn session(
+        &self,
+        config: SessionConfig,
+        workspace: Option<&Path>,
+    ) -> Result<Session, quarry_engine::EngineError> {
+        Ok(self.cluster.session(config, workspace))
+    }
+
+    fn explain_failure(
+        &self,
+        session: &Session,
+        text: &str,
+        error: &quarry_engine::EngineError,
+    ) -> Option<String> {
+        quarry_distributed::client::explain_failure(session, text, &error.to_string())
+    }
+
+    fn location(&self) -> Option<String> {
+        Some(format!("the cluster at {}", self.cluster.address()))
+    }
+}
