@@ -30,7 +30,7 @@ out="bench/web-load/results.txt"
 {
   echo "quarry serve load benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $total rules in the catalog, $duration per endpoint, 50 connections"
   for url in "/" "/api/rules/search?q=powershell&limit=50"; do
-    oha -z "$duration" -c 50 --no-tui --output-format json "http://127.0.0.1:$port$url" > "$work/oha.json"
+    oha -z "$duration" -c 50 -w --no-tui --output-format json "http://127.0.0.1:$port$url" > "$work/oha.json"
     python3 - "$url" "$work/oha.json" <<'PY'
 import json, sys
 url, path = sys.argv[1], sys.argv[2]
