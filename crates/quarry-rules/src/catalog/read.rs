@@ -436,22 +436,48 @@ impl Catalog {
         let Some(query) = fts_query(text) else {
             return Ok(Vec::new());
         };
+        // Ranks first, then snippets for the kept hits only: SQLite computes every selected
+        // column of every match before sorting, and a snippet costs far more than a rank.
         let mut statement = self
             .conn
             .prepare(
-                "SELECT rowid, bm25(rule_search, 10.0, 4.0, 1.0, 3.0),
-                        snippet(rule_search, -1, '[', ']', '…', 12)
+                "SELECT rowid, bm25(rule_search, 10.0, 4.0, 1.0, 3.0)
                  FROM rule_search WHERE rule_search MATCH ?1 ORDER BY 2 LIMIT ?2",
             )
             .map_err(|e| self.sqlite(e))?;
-        let hits: Vec<(i64, f64, String)> = statement
+        let ranked: Vec<(i64, f64)> = statement
             .query_map(
                 rusqlite::params![query, (limit as i64).saturating_mul(2)],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .map_err(|e| self.sqlite(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.sqlite(e))?;
+        let mut snippets: BTreeMap<i64, String> = BTreeMap::new();
+        if !ranked.is_empty() {
+            let rowids: Vec<String> = ranked.iter().map(|(rowid, _)| rowid.to_string()).collect();
+            let mut statement = self
+                .conn
+                .prepare(&format!(
+                    "SELECT rowid, snippet(rule_search, -1, '[', ']', '…', 12)
+                     FROM rule_search WHERE rule_search MATCH ?1 AND rowid IN ({})",
+                    rowids.join(",")
+                ))
+                .map_err(|e| self.sqlite(e))?;
+            let rows = statement
+                .query_map(rusqlite::params![query], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(|e| self.sqlite(e))?;
+            for row in rows {
+                let (rowid, snippet) = row.map_err(|e| self.sqlite(e))?;
+                snippets.insert(rowid, snippet);
+            }
+        }
+        let hits: Vec<(i64, f64, String)> = ranked
+            .into_iter()
+            .map(|(rowid, rank)| (rowid, rank, snippets.remove(&rowid).unwrap_or_default()))
+            .collect();
         // Only the hits' summaries: loading the whole catalog per search made a search of a
         // 5,000-rule catalog take about a second.
         let pks: Vec<String> = hits.iter().map(|(pk, _, _)| pk.to_string()).collect();
