@@ -119,11 +119,10 @@ fn rename_type_conflicts(
                     }
                 })
                 .collect();
-            Ok(std::sync::Arc::new(
-                LogicalPlanBuilder::from(std::sync::Arc::unwrap_or_clone(input))
-                    .project(exprs)?
-                    .build()?,
-            ))
+            Ok(std::sync::Arc::new(super::project_plan(
+                std::sync::Arc::unwrap_or_clone(input),
+                exprs,
+            )?))
         })
         .collect()
 }
