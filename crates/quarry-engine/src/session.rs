@@ -269,17 +269,26 @@ impl Session {
     pub async fn explain(&self, text: &str) -> Result<String> {
         let plan = self.logical_plan(text)?;
         let logical = plan.display_indent_schema().to_string();
-        let optimized = self.context.state().optimize(&plan)?;
-        let physical = self
-            .context
-            .state()
-            .create_physical_plan(&optimized)
-            .await?;
+        let state = self.execution_state(&plan);
+        let optimized = state.optimize(&plan)?;
+        let physical = state.create_physical_plan(&optimized).await?;
         let physical_text = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
         Ok(format!(
             "== logical plan (from KQL) ==\n{logical}\n\n== optimised logical plan ==\n{}\n\n== physical plan ==\n{physical_text}",
             optimized.display_indent()
         ))
+    }
+
+    /// The DataFusion state `plan` runs with: the session's, in one partition when the plan
+    /// reads only a little literal data.
+    fn execution_state(&self, plan: &LogicalPlan) -> datafusion::execution::SessionState {
+        let mut state = self.context.state();
+        if inline_rows(plan).is_some_and(|rows| rows <= SINGLE_PARTITION_ROWS) {
+            // Kusto keeps the order rows arrive in (first-seen group order, `make_list` after
+            // `sort`, ties in `top`); one partition does too, and costs nothing on literal data.
+            state.config_mut().options_mut().execution.target_partitions = 1;
+        }
+        state
     }
 
     /// Parses, plans and runs `text`.
@@ -296,9 +305,9 @@ impl Session {
         if let Some(observer) = &self.observer {
             observer(self, text, now, &planned.plan)?;
         }
-        let frame = self.context.execute_logical_plan(planned.plan).await?;
-        let task = Arc::new(frame.task_ctx());
-        let physical = frame.create_physical_plan().await?;
+        let state = self.execution_state(&planned.plan);
+        let physical = state.create_physical_plan(&planned.plan).await?;
+        let task = Arc::new(datafusion::execution::TaskContext::from(&state));
         let run = datafusion::physical_plan::collect(physical.clone(), task);
         let limited = async {
             match self.config.time_limit {
@@ -350,6 +359,44 @@ impl Session {
             .map_err(|e| EngineError::Execution(e.into()))?;
         runtime.block_on(self.run(text))
     }
+}
+
+/// Queries over at most this many rows of literal data (`datatable`, `range`, `print`) run in
+/// one partition.
+const SINGLE_PARTITION_ROWS: usize = 100_000;
+
+/// The number of rows the plan reads when every table it scans is literal data the planner
+/// made (`datatable`, `range`, `print`); `None` when it reads any other table.
+fn inline_rows(plan: &LogicalPlan) -> Option<usize> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let mut rows = 0usize;
+    let mut inline = true;
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            let memory = scan
+                .table_name
+                .table()
+                .starts_with("__values")
+                .then(|| datafusion::datasource::source_as_provider(&scan.source).ok())
+                .flatten();
+            let counted = memory.as_ref().and_then(|provider| {
+                let table = provider.downcast_ref::<MemTable>()?;
+                table.batches.iter().try_fold(0usize, |sum, partition| {
+                    let batches = partition.try_read().ok()?;
+                    Some(sum + batches.iter().map(RecordBatch::num_rows).sum::<usize>())
+                })
+            });
+            match counted {
+                Some(count) => rows += count,
+                None => {
+                    inline = false;
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    inline.then_some(rows)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub(crate) mod dynamic;
 mod geo;
 mod json_access;
 mod logic;
+pub(crate) mod make_set;
 mod math;
 mod misc;
 mod network;

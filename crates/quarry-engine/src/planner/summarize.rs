@@ -4,17 +4,18 @@
 use super::scalar::derived_name;
 use super::{aggregate_plan, column, project_plan, Planner, Relation};
 use crate::error::{EngineError, Result};
-use crate::functions::{collected, dynamic};
+use crate::functions::{collected, make_set};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
 use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn::coalesce;
+use datafusion::functions::math::expr_fn::isnan;
 use datafusion::functions_aggregate::expr_fn::{
     array_agg, avg, count, count_distinct, first_value, max, min, stddev, stddev_pop, sum, var_pop,
     var_sample,
 };
 use datafusion::functions_aggregate::expr_fn::{bit_and, bit_or, bit_xor, covar_pop, covar_samp};
-use datafusion::logical_expr::{cast, lit, Expr, ExprFunctionExt};
+use datafusion::logical_expr::{cast, lit, when, Expr, ExprFunctionExt, LogicalPlan, SortExpr};
 use quarry_kql::ast::{Arg, ColumnExpr, Expr as KqlExpr, ExprKind};
 use quarry_kql::Span;
 
@@ -82,16 +83,37 @@ enum Finish {
     Percentile(f64, DataType),
     /// A list of property bags merged into one.
     MergeBags,
-    /// Lists become `dynamic` JSON arrays.
-    Dynamic,
     /// DataFusion's unsigned or other integer counts become `long`.
     Long,
+    /// A collected list becomes `make_list`'s `dynamic` array of at most this many items.
+    List(usize),
+    /// More aggregates are computed, and the result combines them with the first.
+    Combine(Vec<Expr>, fn(Expr, Vec<Expr>) -> Expr),
 }
 
 /// One aggregate computed by the Aggregate node, under a hidden name.
 struct Hidden {
     expr: Expr,
     alias: String,
+}
+
+/// The aggregates one `summarize` computes, and the row order its input keeps.
+struct Aggregation {
+    hidden: Vec<Hidden>,
+    /// The sort keys of an ordered input (`sort`, `serialize`): `make_list` follows them.
+    order: Vec<SortExpr>,
+}
+
+impl Aggregation {
+    /// Adds `expr` as a hidden aggregate column and returns a reference to it.
+    fn add(&mut self, expr: Expr) -> Expr {
+        let alias = format!("__agg{}", self.hidden.len());
+        self.hidden.push(Hidden {
+            expr,
+            alias: alias.clone(),
+        });
+        column(&alias)
+    }
 }
 
 impl Planner<'_> {
@@ -114,7 +136,14 @@ impl Planner<'_> {
             output.push((column(&name), name.clone()));
             key_names.push(name);
         }
-        let mut hidden: Vec<Hidden> = Vec::new();
+        let mut aggregation = Aggregation {
+            hidden: Vec::new(),
+            order: if input.ordered {
+                input_order(&input.plan)
+            } else {
+                Vec::new()
+            },
+        };
         for aggregate in aggregates {
             // arg_max / arg_min expand to several columns.
             if let ExprKind::Call { function, args } = &aggregate.expr.kind {
@@ -128,7 +157,7 @@ impl Planner<'_> {
                             aggregate,
                             &schema,
                             &key_names,
-                            &mut hidden,
+                            &mut aggregation,
                             &mut output,
                         )?;
                         continue;
@@ -148,7 +177,7 @@ impl Planner<'_> {
                     ))
                 }
             };
-            let value = self.plan_aggregate_expr(&aggregate.expr, &schema, &mut hidden)?;
+            let value = self.plan_aggregate_expr(&aggregate.expr, &schema, &mut aggregation)?;
             output.push((value, name));
         }
         // Kusto makes clashing names unique with a counter: `countif_`, `countif_1`, `v`, `v1`.
@@ -165,7 +194,8 @@ impl Planner<'_> {
                 }
             })
             .collect();
-        let aggregate_exprs: Vec<Expr> = hidden
+        let aggregate_exprs: Vec<Expr> = aggregation
+            .hidden
             .iter()
             .map(|h| h.expr.clone().alias(&h.alias))
             .collect();
@@ -180,26 +210,22 @@ impl Planner<'_> {
         &mut self,
         expr: &KqlExpr,
         schema: &DFSchema,
-        hidden: &mut Vec<Hidden>,
+        aggregation: &mut Aggregation,
     ) -> Result<Expr> {
         match &expr.kind {
             ExprKind::Call { function, args } => {
                 if let ExprKind::Name { name } = &function.kind {
                     if is_aggregate(&name.name) {
-                        let (aggregate, finish) =
-                            self.plan_aggregate(&name.name, args, schema, expr.span)?;
-                        let alias = format!("__agg{}", hidden.len());
-                        hidden.push(Hidden {
-                            expr: aggregate,
-                            alias: alias.clone(),
-                        });
-                        let reference = column(&alias);
+                        let (aggregate, finish) = self.plan_aggregate(
+                            &name.name,
+                            args,
+                            schema,
+                            &aggregation.order,
+                            expr.span,
+                        )?;
+                        let reference = aggregation.add(aggregate);
                         return Ok(match finish {
                             Finish::Keep => reference,
-                            Finish::Dynamic => coalesce(vec![
-                                dynamic::to_dynamic(reference),
-                                lit(ScalarValue::LargeUtf8(Some("[]".to_string()))),
-                            ]),
                             Finish::ZeroIfNull => coalesce(vec![reference, lit(0i64)]),
                             Finish::NanIfNull => {
                                 coalesce(vec![cast(reference, DataType::Float64), lit(f64::NAN)])
@@ -209,6 +235,11 @@ impl Planner<'_> {
                             }
                             Finish::MergeBags => collected::merge_bags(reference),
                             Finish::Long => cast(reference, DataType::Int64),
+                            Finish::List(max_size) => collected::finish_list(reference, max_size),
+                            Finish::Combine(extra, combine) => {
+                                let extra = extra.into_iter().map(|e| aggregation.add(e)).collect();
+                                combine(reference, extra)
+                            }
                         });
                     }
                 }
@@ -216,8 +247,8 @@ impl Planner<'_> {
                 let mut rewritten = Vec::new();
                 let mut substituted = Vec::new();
                 for (index, arg) in args.iter().enumerate() {
-                    let planned = self.plan_aggregate_expr(&arg.value, schema, hidden)?;
-                    let name = format!("__arg{index}_{}", hidden.len());
+                    let planned = self.plan_aggregate_expr(&arg.value, schema, aggregation)?;
+                    let name = format!("__arg{index}_{}", aggregation.hidden.len());
                     substituted.push((name.clone(), planned));
                     rewritten.push(Arg {
                         name: arg.name.clone(),
@@ -246,8 +277,8 @@ impl Planner<'_> {
                 })
             }
             ExprKind::Binary { op, left, right } => {
-                let l = self.plan_aggregate_expr(left, schema, hidden)?;
-                let r = self.plan_aggregate_expr(right, schema, hidden)?;
+                let l = self.plan_aggregate_expr(left, schema, aggregation)?;
+                let r = self.plan_aggregate_expr(right, schema, aggregation)?;
                 let names = ("__l".to_string(), "__r".to_string());
                 let substituted = vec![(names.0.clone(), l), (names.1.clone(), r)];
                 let name_expr = |n: &str, span| {
@@ -273,7 +304,7 @@ impl Planner<'_> {
                     planner.plan_scalar(&rewritten, post_schema)
                 })
             }
-            ExprKind::Paren { inner } => self.plan_aggregate_expr(inner, schema, hidden),
+            ExprKind::Paren { inner } => self.plan_aggregate_expr(inner, schema, aggregation),
             ExprKind::Literal { .. } => self.plan_constant(expr),
             _ => Err(EngineError::bind(
                 "a summarize column must be an aggregate such as count() or sum(x)",
@@ -289,6 +320,21 @@ impl Planner<'_> {
             Some(Ok(ScalarValue::Float64(Some(value)))) => Ok(value),
             _ => Err(EngineError::bind("expected a constant number", expr.span)),
         }
+    }
+
+    /// The optional `max_size` argument of `make_list`/`make_set` at `index`.
+    fn max_size_arg(&mut self, args: &[Arg], index: usize) -> Result<usize> {
+        let Some(arg) = args.get(index) else {
+            return Ok(make_set::MAX_COLLECTED);
+        };
+        let size = self.constant_real(&arg.value)?;
+        if size < 1.0 {
+            return Err(EngineError::bind(
+                "max_size must be a positive number",
+                arg.value.span,
+            ));
+        }
+        Ok((size as usize).min(make_set::MAX_COLLECTED))
     }
 
     /// Runs `plan` with `substitutions` bound as scalar names, so that already planned
@@ -314,6 +360,7 @@ impl Planner<'_> {
         name: &str,
         args: &[Arg],
         schema: &DFSchema,
+        order: &[SortExpr],
         span: Span,
     ) -> Result<(Expr, Finish)> {
         let mut planned = Vec::new();
@@ -420,6 +467,25 @@ impl Planner<'_> {
                     Finish::ZeroIfNull,
                 )
             }
+            "avg"
+                if self
+                    .type_of(&planned[0], schema)
+                    .is_some_and(|t| t.is_integer()) =>
+            {
+                arity(1, 1)?;
+                // Kusto sums integers as a wrapping long before dividing.
+                let value = first();
+                (
+                    sum(cast(value.clone(), DataType::Int64)),
+                    Finish::Combine(vec![count(value)], |total, counted| {
+                        coalesce(vec![
+                            cast(total, DataType::Float64)
+                                / cast(counted[0].clone(), DataType::Float64),
+                            lit(f64::NAN),
+                        ])
+                    }),
+                )
+            }
             "avg" => {
                 arity(1, 1)?;
                 (avg(first()), Finish::NanIfNull)
@@ -430,6 +496,27 @@ impl Planner<'_> {
                     avg(first()).filter(predicate(1)).build()?,
                     Finish::NanIfNull,
                 )
+            }
+            "min" | "max" if self.type_of(&planned[0], schema) == Some(DataType::Float64) => {
+                arity(1, 1)?;
+                // Kusto's min and max of reals are NaN when any value is NaN. In the total
+                // order NaN sorts last, so the maximum is the first value in descending order.
+                let value = first();
+                let largest = first_value(value.clone(), vec![value.clone().sort(false, false)]);
+                if name == "max" {
+                    (largest, Finish::Keep)
+                } else {
+                    let smallest = first_value(value.clone(), vec![value.sort(true, false)]);
+                    (
+                        smallest,
+                        Finish::Combine(vec![largest], |smallest, largest| {
+                            let largest = largest[0].clone();
+                            when(isnan(largest.clone()), largest)
+                                .otherwise(smallest)
+                                .unwrap_or_else(|e| lit(e.to_string()))
+                        }),
+                    )
+                }
             }
             "min" => {
                 arity(1, 1)?;
@@ -458,47 +545,38 @@ impl Planner<'_> {
                     Finish::Long,
                 )
             }
-            "make_set" | "makeset" => {
-                arity(1, 2)?;
-                let value = first();
-                (
-                    array_agg(value.clone())
-                        .distinct()
-                        .filter(value.is_not_null())
-                        .build()?,
-                    Finish::Dynamic,
-                )
+            "make_set" | "makeset" | "make_set_if" => {
+                let conditional = name == "make_set_if";
+                arity(1 + conditional as usize, 2 + conditional as usize)?;
+                let max_size = self.max_size_arg(args, 1 + conditional as usize)?;
+                let aggregate = make_set::make_set(first(), max_size);
+                let aggregate = if conditional {
+                    aggregate.filter(predicate(1)).build()?
+                } else {
+                    aggregate
+                };
+                (aggregate, Finish::Keep)
             }
-            "make_set_if" => {
-                arity(2, 3)?;
+            "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => {
+                let conditional = name == "make_list_if";
+                arity(1 + conditional as usize, 2 + conditional as usize)?;
+                let max_size = self.max_size_arg(args, 1 + conditional as usize)?;
                 let value = first();
-                (
-                    array_agg(value.clone())
-                        .distinct()
-                        .filter(value.is_not_null().and(predicate(1)))
-                        .build()?,
-                    Finish::Dynamic,
-                )
-            }
-            "make_list" | "makelist" => {
-                arity(1, 2)?;
-                let value = first();
-                (
-                    array_agg(value.clone())
-                        .filter(value.is_not_null())
-                        .build()?,
-                    Finish::Dynamic,
-                )
-            }
-            "make_list_if" => {
-                arity(2, 3)?;
-                let value = first();
-                (
-                    array_agg(value.clone())
-                        .filter(value.is_not_null().and(predicate(1)))
-                        .build()?,
-                    Finish::Dynamic,
-                )
+                // A dynamic null is an item of the list; only scalar nulls are skipped.
+                let keeps_nulls = name == "make_list_with_nulls"
+                    || self.type_of(&value, schema) == Some(DataType::LargeUtf8);
+                let mut condition = (!keeps_nulls).then(|| value.clone().is_not_null());
+                if conditional {
+                    condition = Some(match condition {
+                        Some(c) => c.and(predicate(1)),
+                        None => predicate(1),
+                    });
+                }
+                let mut aggregate = array_agg(value).order_by(order.to_vec());
+                if let Some(condition) = condition {
+                    aggregate = aggregate.filter(condition);
+                }
+                (aggregate.build()?, Finish::List(max_size))
             }
             "take_any" | "any" => {
                 arity(1, 1)?;
@@ -548,10 +626,6 @@ impl Planner<'_> {
                     Finish::ZeroIfNull,
                 )
             }
-            "make_list_with_nulls" => {
-                arity(1, 2)?;
-                (array_agg(first()), Finish::Dynamic)
-            }
             "take_anyif" | "anyif" => {
                 arity(2, 2)?;
                 (
@@ -579,7 +653,7 @@ impl Planner<'_> {
         aggregate: &ColumnExpr,
         schema: &DFSchema,
         key_names: &[String],
-        hidden: &mut Vec<Hidden>,
+        aggregation: &mut Aggregation,
         output: &mut Vec<(Expr, String)>,
     ) -> Result<()> {
         let Some((by, rest)) = args.split_first() else {
@@ -599,17 +673,17 @@ impl Planner<'_> {
                 }
             }),
         };
-        let extreme = if maximum {
+        let is_real = self.type_of(&by_expr, schema) == Some(DataType::Float64);
+        let extreme = if is_real {
+            // Kusto's extreme of reals is NaN when any value is NaN (the total order's last).
+            first_value(by_expr.clone(), vec![by_expr.clone().sort(!maximum, false)])
+        } else if maximum {
             max(by_expr.clone())
         } else {
             min(by_expr.clone())
         };
-        let alias = format!("__agg{}", hidden.len());
-        hidden.push(Hidden {
-            expr: extreme,
-            alias: alias.clone(),
-        });
-        output.push((column(&alias), by_name.clone()));
+        let reference = aggregation.add(extreme);
+        output.push((reference, by_name.clone()));
         let order = vec![by_expr.sort(!maximum, false)];
         let mut columns: Vec<(String, Expr)> = Vec::new();
         for arg in rest {
@@ -633,14 +707,49 @@ impl Planner<'_> {
             }
         }
         for (name, expr) in columns {
-            let alias = format!("__agg{}", hidden.len());
-            hidden.push(Hidden {
-                expr: first_value(expr, order.clone()),
-                alias: alias.clone(),
-            });
-            output.push((column(&alias), name));
+            let reference = aggregation.add(first_value(expr, order.clone()));
+            output.push((reference, name));
         }
         Ok(())
+    }
+}
+
+/// The sort keys that order `plan`'s rows: those of the `sort` it was made from, when every key
+/// column is still there unchanged; empty when the order cannot be traced.
+fn input_order(plan: &LogicalPlan) -> Vec<SortExpr> {
+    match plan {
+        LogicalPlan::Sort(sort) => sort.expr.clone(),
+        LogicalPlan::Filter(filter) => input_order(&filter.input),
+        LogicalPlan::Limit(limit) => input_order(&limit.input),
+        LogicalPlan::SubqueryAlias(alias) => input_order(&alias.input)
+            .into_iter()
+            .filter_map(|key| match &key.expr {
+                Expr::Column(c) => Some(SortExpr {
+                    expr: column(&c.name),
+                    ..key
+                }),
+                _ => None,
+            })
+            .collect(),
+        LogicalPlan::Projection(projection) => {
+            let inner = input_order(&projection.input);
+            let passes_through = |name: &str| {
+                projection.expr.iter().any(|e| match e {
+                    Expr::Column(c) => c.name == name,
+                    _ => false,
+                })
+            };
+            let kept = inner.iter().all(|key| match &key.expr {
+                Expr::Column(c) => passes_through(&c.name),
+                _ => false,
+            });
+            if kept {
+                inner
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
     }
 }
 
