@@ -290,8 +290,12 @@ fn parse_long(text: &str) -> Option<i64> {
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        let v = i64::from_str_radix(hex, 16).ok()?;
-        return Some(if negative { -v } else { v });
+        // Kusto reads hex as the 64 bits of the value (0xFFFFFFFFFFFFFFFF is -1) and has no
+        // negative hex.
+        if negative {
+            return None;
+        }
+        return u64::from_str_radix(hex, 16).ok().map(|v| v as i64);
     }
     if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -306,6 +310,11 @@ fn parse_long(text: &str) -> Option<i64> {
 fn parse_real(text: &str) -> Option<f64> {
     let t = text.trim();
     if t.is_empty() {
+        return None;
+    }
+    // Kusto takes `NaN` and `Infinity` in any case but `inf` only in lower case.
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned.eq_ignore_ascii_case("inf") && unsigned != "inf" {
         return None;
     }
     t.parse::<f64>().ok()
@@ -401,12 +410,12 @@ fn parse_dynamic(text: &str) -> Option<Json> {
 // Per-value conversions
 // ---------------------------------------------------------------------------------------------
 
+/// A real truncated to a long; out-of-range values saturate as Kusto's do, NaN is null.
 fn truncate_real(v: f64) -> Option<i64> {
-    // i64::MAX rounds up to 2^63 as an f64, which is out of range.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if !v.is_finite() || !(-LIMIT..LIMIT).contains(&v) {
+    if v.is_nan() {
         return None;
     }
+    // `as` saturates at i64::MIN / i64::MAX.
     Some(v.trunc() as i64)
 }
 
@@ -444,6 +453,9 @@ fn to_int(value: V<'_>) -> Option<i32> {
             Json::String(s) => i32::try_from(parse_long(&s)?).ok(),
             other => json_to_long(&other).map(|v| v as i32),
         },
+        V::Real(v) if v.is_nan() => None,
+        // A real saturates at the int range; a long or timespan keeps its low 32 bits.
+        V::Real(v) => Some(v.trunc() as i32),
         other => to_long(other).map(|v| v as i32),
     }
 }

@@ -875,7 +875,12 @@ fn k_substring(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
             continue;
         };
         if from < 0 {
-            from = (n + from).max(0);
+            from += n;
+            // A start before the beginning (counting from the end) selects nothing.
+            if from < 0 {
+                out.append_value("");
+                continue;
+            }
         }
         let from = from.min(n);
         let to = match length.as_ref().map(|l| l.get(i)) {
@@ -1191,23 +1196,21 @@ fn index_of(text: &str, lookup: &str, start: i64, length: i64, occurrence: i64) 
         return None;
     }
     let n = char_len(text) as i64;
-    let mut pos = if start < 0 { (n + start).max(0) } else { start };
+    let start = if start < 0 { (n + start).max(0) } else { start };
+    let mut pos = start;
     for k in 1..=occurrence.max(1) {
         if pos > n {
             return Some(-1);
         }
-        // Each search examines `length` characters from where it starts.
-        let limit = if length == -1 {
-            n
-        } else {
-            (pos + length).min(n)
-        };
         let from_byte = char_offset(text, pos as usize);
-        let to_byte = char_offset(text, limit as usize);
-        let Some(found) = text[from_byte..to_byte].find(lookup) else {
+        let Some(found) = text[from_byte..].find(lookup) else {
             return Some(-1);
         };
         let at = pos + char_len(&text[from_byte..from_byte + found]) as i64;
+        // `length` bounds where a match may begin (Kusto lets the match run past it).
+        if length != -1 && at >= start.saturating_add(length) {
+            return Some(-1);
+        }
         if k == occurrence.max(1) {
             return Some(at);
         }

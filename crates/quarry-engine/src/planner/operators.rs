@@ -670,7 +670,7 @@ impl Planner<'_> {
         let dotnet: Vec<&str> = kusto
             .iter()
             .map(|k| match *k {
-                "bool" => "System.Boolean",
+                "bool" => "System.SByte",
                 "int" => "System.Int32",
                 "long" => "System.Int64",
                 "real" => "System.Double",

@@ -337,6 +337,10 @@ impl Planner<'_> {
                             Expr::Negative(Box::new(cast(operand, DataType::Int64))),
                             DataType::Duration(unit),
                         ),
+                        // KQL negates an int as a long (-int.MinValue fits).
+                        Some(DataType::Int32) => {
+                            Expr::Negative(Box::new(cast(operand, DataType::Int64)))
+                        }
                         _ => Expr::Negative(Box::new(operand)),
                     },
                     UnaryOp::Plus => operand,
@@ -828,6 +832,14 @@ fn timespan_arithmetic(
             Operator::Divide,
             nullif(real(r), lit(0.0)),
         ))),
+        Operator::Modulo if duration(lt) && duration(rt) => Some(cast(
+            binary_expr(
+                cast(l.clone(), DataType::Int64),
+                Operator::Modulo,
+                nullif(cast(r.clone(), DataType::Int64), lit(0i64)),
+            ),
+            DataType::Duration(datafusion::arrow::datatypes::TimeUnit::Nanosecond),
+        )),
         _ => None,
     }
 }

@@ -105,6 +105,23 @@ struct Aggregation {
 }
 
 impl Aggregation {
+    /// The hidden aggregate columns as a schema, so that expressions over them have types
+    /// (`gettype(avg(x))`); a column whose type cannot be derived is left out.
+    fn schema(&self, input: &DFSchema) -> DFSchema {
+        use datafusion::arrow::datatypes::Field;
+        use datafusion::logical_expr::ExprSchemable;
+        let fields: Vec<Field> = self
+            .hidden
+            .iter()
+            .filter_map(|h| {
+                let data_type = h.expr.get_type(input).ok()?;
+                Some(Field::new(&h.alias, data_type, true))
+            })
+            .collect();
+        DFSchema::try_from(datafusion::arrow::datatypes::Schema::new(fields))
+            .unwrap_or_else(|_| DFSchema::empty())
+    }
+
     /// Adds `expr` as a hidden aggregate column and returns a reference to it.
     fn add(&mut self, expr: Expr) -> Expr {
         let alias = format!("__agg{}", self.hidden.len());
@@ -263,18 +280,22 @@ impl Planner<'_> {
                         ),
                     });
                 }
-                self.with_substitutions(substituted, |planner, post_schema| {
-                    planner.plan_scalar(
-                        &KqlExpr::new(
-                            ExprKind::Call {
-                                function: function.clone(),
-                                args: rewritten.clone(),
-                            },
-                            expr.span,
-                        ),
-                        post_schema,
-                    )
-                })
+                self.with_substitutions(
+                    substituted,
+                    aggregation.schema(schema),
+                    |planner, post_schema| {
+                        planner.plan_scalar(
+                            &KqlExpr::new(
+                                ExprKind::Call {
+                                    function: function.clone(),
+                                    args: rewritten.clone(),
+                                },
+                                expr.span,
+                            ),
+                            post_schema,
+                        )
+                    },
+                )
             }
             ExprKind::Binary { op, left, right } => {
                 let l = self.plan_aggregate_expr(left, schema, aggregation)?;
@@ -300,9 +321,11 @@ impl Planner<'_> {
                     },
                     expr.span,
                 );
-                self.with_substitutions(substituted, |planner, post_schema| {
-                    planner.plan_scalar(&rewritten, post_schema)
-                })
+                self.with_substitutions(
+                    substituted,
+                    aggregation.schema(schema),
+                    |planner, post_schema| planner.plan_scalar(&rewritten, post_schema),
+                )
             }
             ExprKind::Paren { inner } => self.plan_aggregate_expr(inner, schema, aggregation),
             ExprKind::Literal { .. } => self.plan_constant(expr),
@@ -342,6 +365,7 @@ impl Planner<'_> {
     fn with_substitutions(
         &mut self,
         substitutions: Vec<(String, Expr)>,
+        aggregated: DFSchema,
         plan: impl FnOnce(&mut Self, &DFSchema) -> Result<Expr>,
     ) -> Result<Expr> {
         let scope = substitutions
@@ -349,8 +373,7 @@ impl Planner<'_> {
             .map(|(name, expr)| (name, super::Binding::Scalar(expr)))
             .collect();
         self.scopes.push(scope);
-        let empty = DFSchema::empty();
-        let result = plan(self, &empty);
+        let result = plan(self, &aggregated);
         self.scopes.pop();
         result
     }
