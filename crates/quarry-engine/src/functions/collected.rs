@@ -191,7 +191,7 @@ impl ScalarUDFImpl for MergeBags {
 }
 
 /// The items of list row `row`, or `None` for a null list.
-fn list_items(lists: &ArrayRef, row: usize) -> DfResult<Option<ArrayRef>> {
+pub(crate) fn list_items(lists: &ArrayRef, row: usize) -> DfResult<Option<ArrayRef>> {
     if lists.is_null(row) {
         return Ok(None);
     }

@@ -17,6 +17,7 @@ pub(crate) mod make_set;
 mod math;
 mod misc;
 mod network;
+pub(crate) mod percentiles;
 pub(crate) mod strings;
 mod timeseries;
 mod units;
@@ -69,6 +70,7 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (units::plan, units::NAMES),
     (distributions::plan, distributions::NAMES),
     (compression::plan, compression::NAMES),
+    (percentiles::plan, percentiles::NAMES),
 ];
 
 /// Every scalar function name the library knows, for "did you mean" suggestions and the

@@ -7,6 +7,7 @@
 mod calls;
 mod expand;
 mod join;
+mod multi_column;
 mod operators;
 mod parse;
 mod scalar;

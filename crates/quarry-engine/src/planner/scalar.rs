@@ -34,6 +34,23 @@ pub(super) fn parameter_value(text: &str, type_name: &str, span: Span) -> Result
     Ok(lit(value))
 }
 
+/// `datetime(2025, 6, 14)`: the literal's year, month, day and optional hour, minute and
+/// second as comma-separated numbers, which Kusto also accepts.
+fn datetime_from_parts(text: &str) -> Option<i64> {
+    let parts: Vec<u32> = text
+        .split(',')
+        .map(|p| p.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    if !(3..=6).contains(&parts.len()) {
+        return None;
+    }
+    let part = |i: usize| parts.get(i).copied().unwrap_or(0);
+    let date = chrono::NaiveDate::from_ymd_opt(i32::try_from(part(0)).ok()?, part(1), part(2))?;
+    date.and_hms_opt(part(3), part(4), part(5))?
+        .and_utc()
+        .timestamp_nanos_opt()
+}
+
 /// The constant value of a typed literal such as `datetime(2020-01-01)` or `int(null)`.
 fn typed_literal(literal: &Literal, span: Span) -> Result<ScalarValue> {
     let Literal::Typed { type_name, text } = literal else {
@@ -52,7 +69,11 @@ fn typed_literal(literal: &Literal, span: Span) -> Result<ScalarValue> {
             if is_null {
                 None
             } else {
-                Some(values::parse_datetime(text).ok_or_else(bad)?)
+                Some(
+                    values::parse_datetime(text)
+                        .or_else(|| datetime_from_parts(text))
+                        .ok_or_else(bad)?,
+                )
             },
             None,
         ),
@@ -508,8 +529,9 @@ impl Planner<'_> {
                     BinaryOp::Div => Operator::Divide,
                     _ => Operator::Modulo,
                 };
-                timespan_arithmetic(operator, &l, lt.as_ref(), &r, rt.as_ref()).unwrap_or_else(
-                    || match (operator, rt.as_ref()) {
+                timespan_arithmetic(operator, &l, lt.as_ref(), &r, rt.as_ref())
+                    .or_else(|| decimal_arithmetic(operator, &l, lt.as_ref(), &r, rt.as_ref()))
+                    .unwrap_or_else(|| match (operator, rt.as_ref()) {
                         // Integer division or modulo by zero is null in KQL, not an error.
                         (Operator::Divide, Some(t))
                             if t.is_integer() && lt.as_ref().is_some_and(DataType::is_integer) =>
@@ -532,8 +554,7 @@ impl Planner<'_> {
                             )
                         }
                         _ => binary_expr(l.clone(), operator, r.clone()),
-                    },
-                )
+                    })
             }
         })
     }
@@ -842,6 +863,32 @@ fn timespan_arithmetic(
         )),
         _ => None,
     }
+}
+
+/// `decimal * decimal` and `decimal / decimal`: DataFusion widens the scale of the result
+/// (18 + 18 digits) until any value overflows, so the product or quotient is taken in reals
+/// (the precision Kusto's own decimal results show) and converted back.
+fn decimal_arithmetic(
+    operator: Operator,
+    l: &Expr,
+    lt: Option<&DataType>,
+    r: &Expr,
+    rt: Option<&DataType>,
+) -> Option<Expr> {
+    let decimal = |t: Option<&DataType>| matches!(t, Some(DataType::Decimal128(..)));
+    if !matches!(operator, Operator::Multiply | Operator::Divide) || !(decimal(lt) || decimal(rt)) {
+        return None;
+    }
+    let real = |e: &Expr| cast(e.clone(), DataType::Float64);
+    let divisor = if operator == Operator::Divide {
+        nullif(real(r), lit(0.0))
+    } else {
+        real(r)
+    };
+    Some(cast(
+        binary_expr(real(l), operator, divisor),
+        crate::types::arrow_type(crate::types::KustoType::Decimal),
+    ))
 }
 
 /// A JSON array element as a literal of the matching Arrow type.

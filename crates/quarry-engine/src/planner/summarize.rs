@@ -4,7 +4,7 @@
 use super::scalar::derived_name;
 use super::{aggregate_plan, column, project_plan, Planner, Relation};
 use crate::error::{EngineError, Result};
-use crate::functions::{collected, make_set};
+use crate::functions::{collected, make_set, percentiles};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::DFSchema;
 use datafusion::common::ScalarValue;
@@ -65,6 +65,13 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "binary_all_and",
     "binary_all_or",
     "binary_all_xor",
+    "percentilew",
+    "percentilesw",
+    "percentiles_array",
+    "percentilesw_array",
+    "tdigest",
+    "tdigest_merge",
+    "merge_tdigest",
 ];
 
 /// True for the name of an aggregate function.
@@ -88,7 +95,7 @@ enum Finish {
     /// A collected list becomes `make_list`'s `dynamic` array of at most this many items.
     List(usize),
     /// More aggregates are computed, and the result combines them with the first.
-    Combine(Vec<Expr>, fn(Expr, Vec<Expr>) -> Expr),
+    Combine(Vec<Expr>, Box<dyn FnOnce(Expr, Vec<Expr>) -> Expr>),
 }
 
 /// One aggregate computed by the Aggregate node, under a hidden name.
@@ -98,7 +105,7 @@ struct Hidden {
 }
 
 /// The aggregates one `summarize` computes, and the row order its input keeps.
-struct Aggregation {
+pub(super) struct Aggregation {
     hidden: Vec<Hidden>,
     /// The sort keys of an ordered input (`sort`, `serialize`): `make_list` follows them.
     order: Vec<SortExpr>,
@@ -123,7 +130,7 @@ impl Aggregation {
     }
 
     /// Adds `expr` as a hidden aggregate column and returns a reference to it.
-    fn add(&mut self, expr: Expr) -> Expr {
+    pub(super) fn add(&mut self, expr: Expr) -> Expr {
         let alias = format!("__agg{}", self.hidden.len());
         self.hidden.push(Hidden {
             expr,
@@ -174,6 +181,25 @@ impl Planner<'_> {
                             aggregate,
                             &schema,
                             &key_names,
+                            &mut aggregation,
+                            &mut output,
+                        )?;
+                        continue;
+                    }
+                }
+            }
+            if let ExprKind::Call { function, args } = &aggregate.expr.kind {
+                if let ExprKind::Name { name } = &function.kind {
+                    let weighted = name.name == "percentilesw";
+                    let percent_args = 2 + weighted as usize;
+                    if matches!(name.name.as_str(), "percentiles" | "percentilesw")
+                        && (args.len() > percent_args || aggregate.names.len() > 1)
+                    {
+                        self.percentile_columns(
+                            weighted,
+                            args,
+                            aggregate,
+                            &schema,
                             &mut aggregation,
                             &mut output,
                         )?;
@@ -428,6 +454,73 @@ impl Planner<'_> {
                     .build()?;
                 (sorted, Finish::Percentile(percent, element))
             }
+            "percentilew" | "percentilesw" | "percentiles_array" | "percentilesw_array"
+            | "tdigest" => {
+                let weighted = name.contains('w') && name != "tdigest";
+                let first_percent = 1 + weighted as usize;
+                if name == "tdigest" {
+                    arity(1, 2)?;
+                } else {
+                    arity(first_percent + 1, usize::MAX)?;
+                }
+                let mut percents = Vec::new();
+                let percent_args = if name == "tdigest" {
+                    &[][..]
+                } else {
+                    &args[first_percent..]
+                };
+                for arg in percent_args {
+                    let planned = self.plan_constant(&arg.value)?;
+                    percents.extend(percentiles::constant_percents(&planned).ok_or_else(|| {
+                        EngineError::bind("expected a constant percentile", arg.value.span)
+                    })?);
+                }
+                let element = self
+                    .type_of(&planned[0], schema)
+                    .unwrap_or(DataType::Float64);
+                let value = first();
+                let values = collected_by_value(&value, value.clone())?;
+                let weights = if weighted || (name == "tdigest" && planned.len() == 2) {
+                    vec![collected_by_value(&value, predicate(1))?]
+                } else {
+                    Vec::new()
+                };
+                let output = if name.ends_with("_array") {
+                    percentiles::PercentileOutput::Array
+                } else {
+                    percentiles::PercentileOutput::Single(0)
+                };
+                let tdigest = name == "tdigest";
+                (
+                    values,
+                    Finish::Combine(
+                        weights,
+                        Box::new(move |values, weights| {
+                            let weights = weights.into_iter().next();
+                            if tdigest {
+                                percentiles::digest(values, weights)
+                            } else {
+                                percentiles::weighted_percentiles(
+                                    values, weights, &percents, element, output,
+                                )
+                            }
+                        }),
+                    ),
+                )
+            }
+            "tdigest_merge" | "merge_tdigest" => {
+                arity(1, 1)?;
+                let value = first();
+                (
+                    array_agg(value.clone())
+                        .filter(value.is_not_null())
+                        .build()?,
+                    Finish::Combine(
+                        Vec::new(),
+                        Box::new(|states, _| percentiles::merge_digests(vec![states])),
+                    ),
+                )
+            }
             "covariance" | "covariancep" => {
                 arity(2, 2)?;
                 let (x, y) = (
@@ -491,8 +584,9 @@ impl Planner<'_> {
                 )
             }
             "avg"
-                if self
-                    .type_of(&planned[0], schema)
+                if planned
+                    .first()
+                    .and_then(|p| self.type_of(p, schema))
                     .is_some_and(|t| t.is_integer()) =>
             {
                 arity(1, 1)?;
@@ -500,13 +594,16 @@ impl Planner<'_> {
                 let value = first();
                 (
                     sum(cast(value.clone(), DataType::Int64)),
-                    Finish::Combine(vec![count(value)], |total, counted| {
-                        coalesce(vec![
-                            cast(total, DataType::Float64)
-                                / cast(counted[0].clone(), DataType::Float64),
-                            lit(f64::NAN),
-                        ])
-                    }),
+                    Finish::Combine(
+                        vec![count(value)],
+                        Box::new(|total, counted| {
+                            coalesce(vec![
+                                cast(total, DataType::Float64)
+                                    / cast(counted[0].clone(), DataType::Float64),
+                                lit(f64::NAN),
+                            ])
+                        }),
+                    ),
                 )
             }
             "avg" => {
@@ -520,7 +617,10 @@ impl Planner<'_> {
                     Finish::NanIfNull,
                 )
             }
-            "min" | "max" if self.type_of(&planned[0], schema) == Some(DataType::Float64) => {
+            "min" | "max"
+                if planned.first().and_then(|p| self.type_of(p, schema))
+                    == Some(DataType::Float64) =>
+            {
                 arity(1, 1)?;
                 // Kusto's min and max of reals are NaN when any value is NaN. In the total
                 // order NaN sorts last, so the maximum is the first value in descending order.
@@ -532,12 +632,15 @@ impl Planner<'_> {
                     let smallest = first_value(value.clone(), vec![value.sort(true, false)]);
                     (
                         smallest,
-                        Finish::Combine(vec![largest], |smallest, largest| {
-                            let largest = largest[0].clone();
-                            when(isnan(largest.clone()), largest)
-                                .otherwise(smallest)
-                                .unwrap_or_else(|e| lit(e.to_string()))
-                        }),
+                        Finish::Combine(
+                            vec![largest],
+                            Box::new(|smallest, largest| {
+                                let largest = largest[0].clone();
+                                when(isnan(largest.clone()), largest)
+                                    .otherwise(smallest)
+                                    .unwrap_or_else(|e| lit(e.to_string()))
+                            }),
+                        ),
                     )
                 }
             }
@@ -666,75 +769,15 @@ impl Planner<'_> {
             }
         })
     }
+}
 
-    /// `arg_max(by, cols…)` / `arg_min`: the row with the extreme `by`, as several columns.
-    #[allow(clippy::too_many_arguments)]
-    fn arg_extreme(
-        &mut self,
-        maximum: bool,
-        args: &[Arg],
-        aggregate: &ColumnExpr,
-        schema: &DFSchema,
-        key_names: &[String],
-        aggregation: &mut Aggregation,
-        output: &mut Vec<(Expr, String)>,
-    ) -> Result<()> {
-        let Some((by, rest)) = args.split_first() else {
-            return Err(EngineError::bind(
-                "arg_max() needs an expression to maximise",
-                aggregate.span,
-            ));
-        };
-        let by_expr = self.plan_scalar(&by.value, schema)?;
-        let by_name = match aggregate.names.as_slice() {
-            [name] => name.name.clone(),
-            _ => derived_name(&by.value).unwrap_or_else(|| {
-                if maximum {
-                    "max_".into()
-                } else {
-                    "min_".into()
-                }
-            }),
-        };
-        let is_real = self.type_of(&by_expr, schema) == Some(DataType::Float64);
-        let extreme = if is_real {
-            // Kusto's extreme of reals is NaN when any value is NaN (the total order's last).
-            first_value(by_expr.clone(), vec![by_expr.clone().sort(!maximum, false)])
-        } else if maximum {
-            max(by_expr.clone())
-        } else {
-            min(by_expr.clone())
-        };
-        let reference = aggregation.add(extreme);
-        output.push((reference, by_name.clone()));
-        let order = vec![by_expr.sort(!maximum, false)];
-        let mut columns: Vec<(String, Expr)> = Vec::new();
-        for arg in rest {
-            if matches!(arg.value.kind, ExprKind::Star) {
-                for field in schema.fields() {
-                    let name = field.name();
-                    if *name != by_name
-                        && !key_names.contains(name)
-                        && !columns.iter().any(|(n, _)| n == name)
-                    {
-                        columns.push((name.clone(), column(name)));
-                    }
-                }
-            } else {
-                let name = match &arg.name {
-                    Some(name) => name.name.clone(),
-                    None => derived_name(&arg.value)
-                        .unwrap_or_else(|| format!("Column{}", columns.len() + 1)),
-                };
-                columns.push((name, self.plan_scalar(&arg.value, schema)?));
-            }
-        }
-        for (name, expr) in columns {
-            let reference = aggregation.add(first_value(expr, order.clone()));
-            output.push((reference, name));
-        }
-        Ok(())
-    }
+/// `item` collected over the rows where `value` is present, in ascending order of `value`: the
+/// input of the percentile finishing steps.
+pub(super) fn collected_by_value(value: &Expr, item: Expr) -> Result<Expr> {
+    Ok(array_agg(item)
+        .order_by(vec![value.clone().sort(true, false)])
+        .filter(value.clone().is_not_null())
+        .build()?)
 }
 
 /// The sort keys that order `plan`'s rows: those of the `sort` it was made from, when every key
@@ -812,6 +855,17 @@ fn default_aggregate_name(expr: &KqlExpr) -> Option<String> {
                 .and_then(|a| derived_name(&a.value))
                 .unwrap_or_default();
             return Some(format!("{}_{argument}_{second}", name.name));
+        }
+        "percentiles_array" | "percentilesw_array" => {
+            return Some(format!("percentiles_{argument}"));
+        }
+        "tdigest" | "tdigest_merge" | "merge_tdigest" => "tdigest",
+        "percentilew" | "percentilesw" => {
+            let percent = args
+                .get(2)
+                .map(|a| quarry_kql::printer::print_expr(&a.value).replace('.', "_"))
+                .unwrap_or_default();
+            return Some(format!("percentile_{argument}_{percent}"));
         }
         "percentile" | "percentiles" => {
             let percent = args
