@@ -12,6 +12,7 @@
 pub mod conformance;
 pub mod coverage;
 pub mod error;
+pub mod external;
 pub mod format;
 pub mod functions;
 pub mod output;

@@ -97,6 +97,15 @@ pub fn plan_scalar_call(name: &str, args: &[PlannedArg], ctx: &CallContext) -> R
     ))
 }
 
+/// Converts a text array to `target` as Kusto's conversions (`tolong`, `todatetime`, …) read
+/// text; a value that does not convert becomes null.
+pub(crate) fn convert_text(
+    text: &datafusion::arrow::array::ArrayRef,
+    target: &DataType,
+) -> datafusion::error::Result<datafusion::arrow::array::ArrayRef> {
+    conversions::convert_array(text, target)
+}
+
 /// Checks the argument count of `name`, with an error naming the expected arity.
 pub fn check_arity(
     name: &str,

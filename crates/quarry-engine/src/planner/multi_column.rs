@@ -33,8 +33,8 @@ impl Planner<'_> {
         };
         let by_expr = self.plan_scalar(&by.value, schema)?;
         let by_name = match aggregate.names.as_slice() {
-            [name] => name.name.clone(),
-            _ => derived_name(&by.value).unwrap_or_else(|| {
+            [name, ..] => name.name.clone(),
+            [] => derived_name(&by.value).unwrap_or_else(|| {
                 if maximum {
                     "max_".into()
                 } else {
@@ -73,6 +73,22 @@ impl Planner<'_> {
                         .unwrap_or_else(|| format!("Column{}", columns.len() + 1)),
                 };
                 columns.push((name, self.plan_scalar(&arg.value, schema)?));
+            }
+        }
+        // `(t, a, b) = arg_max(T, A, B)` names the extreme and then each column.
+        if aggregate.names.len() > 1 {
+            if aggregate.names.len() != columns.len() + 1 {
+                return Err(EngineError::bind(
+                    format!(
+                        "{} names for the {} columns arg_max() gives",
+                        aggregate.names.len(),
+                        columns.len() + 1
+                    ),
+                    aggregate.span,
+                ));
+            }
+            for ((name, _), given) in columns.iter_mut().zip(&aggregate.names[1..]) {
+                *name = given.name.clone();
             }
         }
         for (name, expr) in columns {

@@ -645,6 +645,24 @@ impl Planner<'_> {
                 let negated = matches!(op, ListOp::NotIn | ListOp::NotInCi);
                 return Ok(if negated { not(test) } else { test });
             }
+            // `x has_any (T)`: the terms are the distinct values of T's first column.
+            if self.is_tabular(single) && matches!(op, ListOp::HasAny | ListOp::HasAll) {
+                let relation = self.plan_tabular(single)?;
+                let first = relation
+                    .schema()
+                    .fields()
+                    .first()
+                    .map(|f| f.name().clone())
+                    .ok_or_else(|| EngineError::bind("the subquery has no columns", single.span))?;
+                let terms = crate::functions::make_set::make_set(
+                    column(&first),
+                    crate::functions::make_set::MAX_COLLECTED,
+                )
+                .alias("terms");
+                let plan = super::aggregate_plan(relation.plan, Vec::new(), vec![terms])?;
+                let terms = scalar_subquery(Arc::new(plan));
+                return Ok(strings::has_any(value, vec![terms], op == ListOp::HasAll));
+            }
         }
         let mut planned = Vec::new();
         for item in items {

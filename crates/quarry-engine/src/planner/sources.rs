@@ -74,10 +74,11 @@ impl Planner<'_> {
             } => self.range(&name.name, from, to, step, span),
             OperatorKind::DataTable { columns, values } => self.datatable(columns, values, span),
             OperatorKind::Union { params, tables } => self.union(None, params, tables, span),
-            OperatorKind::ExternalData { .. } => Err(EngineError::unsupported(
-                "externaldata (reading external files is not enabled)",
-                span,
-            )),
+            OperatorKind::ExternalData {
+                columns,
+                uris,
+                properties,
+            } => self.external_data(columns, uris, properties, span),
             OperatorKind::Search { .. } => self.search_source(operator),
             OperatorKind::Find { .. } => Err(EngineError::unsupported("operator find", span)),
             OperatorKind::Evaluate { .. } => {
@@ -248,6 +249,85 @@ impl Planner<'_> {
             .collect::<datafusion::error::Result<Vec<_>>>()?;
         let batch = RecordBatch::try_new(schema.clone(), arrays)?;
         self.relation_from_batches(schema, vec![batch])
+    }
+}
+
+impl Planner<'_> {
+    /// `externaldata (cols) [uris] with (format=…, ignoreFirstRecord=…)`: a table read from the
+    /// files when the query runs.
+    fn external_data(
+        &mut self,
+        columns: &[ColumnDecl],
+        uris: &[KqlExpr],
+        properties: &[quarry_kql::ast::OperatorParam],
+        span: Span,
+    ) -> Result<Relation> {
+        if columns.is_empty() {
+            return Err(EngineError::bind(
+                "externaldata needs at least one column",
+                span,
+            ));
+        }
+        let mut fields = Vec::new();
+        for column in columns {
+            let ty = KustoType::from_name(&column.ty.name).ok_or_else(|| {
+                EngineError::bind(format!("unknown type `{}`", column.ty.name), column.ty.span)
+            })?;
+            fields.push(Field::new(&column.name.name, arrow_type(ty), true));
+        }
+        let mut sources = Vec::new();
+        for uri in uris {
+            match self.constant(uri)? {
+                ScalarValue::Utf8(Some(text)) | ScalarValue::LargeUtf8(Some(text)) => {
+                    // A storage connection string may carry `;key` or `?sas` credentials.
+                    sources.push(
+                        text.split([';', '?'])
+                            .next()
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                }
+                _ => return Err(EngineError::bind("expected a file path or URI", uri.span)),
+            }
+        }
+        let mut format = crate::external::ExternalFormat::Csv;
+        let mut ignore_first_record = false;
+        for property in properties {
+            let value = match &property.value.kind {
+                quarry_kql::ast::ExprKind::Name { name } => name.name.clone(),
+                _ => match self.constant(&property.value)? {
+                    ScalarValue::Utf8(Some(text)) => text,
+                    other => other.to_string(),
+                },
+            };
+            match property.name.name.to_ascii_lowercase().as_str() {
+                "format" => {
+                    format =
+                        crate::external::ExternalFormat::from_name(&value).ok_or_else(|| {
+                            EngineError::unsupported(
+                                format!("externaldata format `{value}`"),
+                                property.value.span,
+                            )
+                        })?
+                }
+                "ignorefirstrecord" => ignore_first_record = value.eq_ignore_ascii_case("true"),
+                _ => {}
+            }
+        }
+        let table = crate::external::ExternalTable::new(
+            Arc::new(Schema::new(fields)),
+            sources,
+            format,
+            ignore_first_record,
+        );
+        let alias = self.next_alias("external");
+        let plan = LogicalPlanBuilder::scan(
+            datafusion::common::TableReference::bare(alias),
+            datafusion::datasource::provider_as_source(Arc::new(table)),
+            None,
+        )?
+        .build()?;
+        self.unqualified(Relation::unordered(plan))
     }
 }
 

@@ -172,9 +172,7 @@ impl Planner<'_> {
             // arg_max / arg_min expand to several columns.
             if let ExprKind::Call { function, args } = &aggregate.expr.kind {
                 if let ExprKind::Name { name } = &function.kind {
-                    if matches!(name.name.as_str(), "arg_max" | "arg_min")
-                        && aggregate.names.len() <= 1
-                    {
+                    if matches!(name.name.as_str(), "arg_max" | "arg_min") {
                         self.arg_extreme(
                             &name.name == "arg_max",
                             args,
