@@ -947,6 +947,7 @@ fn extract_json_typed_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 pub(super) const NAMES: &[&str] = &[
     "pack",
     "bag_pack",
+    "pack_dictionary",
     "pack_array",
     "array_length",
     "arraylength",
@@ -983,7 +984,7 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
     const MANY: usize = usize::MAX;
     use DataType::{Boolean, Float64, Int64, LargeUtf8, Utf8};
     let (min, max, ret, f): (usize, usize, DataType, RowFn) = match name {
-        "pack" | "bag_pack" => (0, MANY, LargeUtf8, pack_row),
+        "pack" | "bag_pack" | "pack_dictionary" => (0, MANY, LargeUtf8, pack_row),
         "pack_array" => (0, MANY, LargeUtf8, pack_array_row),
         "array_length" | "arraylength" => (1, 1, Int64, array_length_row),
         "array_concat" => (1, MANY, LargeUtf8, array_concat_row),
@@ -1011,7 +1012,7 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
     Some((|| {
         check_arity(name, args, min, max, ctx)?;
         match name {
-            "pack" | "bag_pack" if !args.len().is_multiple_of(2) => {
+            "pack" | "bag_pack" | "pack_dictionary" if !args.len().is_multiple_of(2) => {
                 return Err(EngineError::bind(
                     format!(
                         "{name}() takes key-value pairs: an even number of arguments, not {}",

@@ -796,7 +796,13 @@ pub fn plugin_names() -> Vec<&'static str> {
 /// The scalar functions the planner plans itself rather than the function library, sorted: the
 /// window functions, and the calls `plan_call` in `scalar.rs` matches by name.
 pub fn planner_scalar_function_names() -> Vec<&'static str> {
-    let special = ["toscalar", "typeof", "column_ifexists", "columnifexists"];
+    let special = [
+        "toscalar",
+        "typeof",
+        "column_ifexists",
+        "columnifexists",
+        "ingestion_time",
+    ];
     let mut names: Vec<&'static str> = window::WINDOW_FUNCTIONS.to_vec();
     names.extend(special);
     sorted(&names)

@@ -741,6 +741,23 @@ impl Planner<'_> {
                 })?;
                 return Ok(lit(ScalarValue::try_from(&arrow_type(ty))?));
             }
+            "ingestion_time" => {
+                // Quarry's workspace keeps no per-record ingestion time; the record's own time
+                // column is the closest it has (exports are ingested moments after the event).
+                if !args.is_empty() {
+                    return Err(EngineError::bind(
+                        "ingestion_time() takes no arguments",
+                        span,
+                    ));
+                }
+                let time_column = ["TimeGenerated", "Timestamp"]
+                    .into_iter()
+                    .find(|name| schema.field_with_unqualified_name(name).is_ok());
+                return Ok(match time_column {
+                    Some(name) => super::column(name),
+                    None => lit(ScalarValue::TimestampNanosecond(None, None)),
+                });
+            }
             "column_ifexists" | "columnifexists" => {
                 let (Some(first), Some(default)) = (args.first(), args.get(1)) else {
                     return Err(EngineError::bind(

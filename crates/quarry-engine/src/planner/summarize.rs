@@ -836,6 +836,12 @@ fn default_aggregate_name(expr: &KqlExpr) -> Option<String> {
     let ExprKind::Name { name } = &function.kind else {
         return None;
     };
+    // A conversion around an aggregate (`tostring(make_set(x))`) keeps the aggregate's name.
+    if name.name.starts_with("to") && !is_aggregate(&name.name) {
+        if let [only] = args.as_slice() {
+            return default_aggregate_name(&only.value);
+        }
+    }
     let argument = args
         .first()
         .and_then(|a| derived_name(&a.value))
