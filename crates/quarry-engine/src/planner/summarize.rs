@@ -851,7 +851,9 @@ fn default_aggregate_name(expr: &KqlExpr) -> Option<String> {
         "countif" => "countif",
         "make_set" | "makeset" | "make_set_if" => "set",
         "make_list" | "makelist" | "make_list_if" | "make_list_with_nulls" => "list",
-        "take_any" | "any" => "any",
+        // take_any keeps its column's name; the deprecated any() prefixes `any_`.
+        "take_any" | "take_anyif" if !argument.is_empty() => return Some(argument),
+        "any" | "anyif" | "take_any" | "take_anyif" => "any",
         "make_bag" | "make_bag_if" => "bag",
         "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
             let second = args
