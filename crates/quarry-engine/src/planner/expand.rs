@@ -609,6 +609,14 @@ impl Planner<'_> {
         match name.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, args, schema, schema_open, plugin.span),
             "pivot" => self.pivot(input, args, plugin.span),
+            other if super::plugins::PLUGINS.contains(&other) => self
+                .evaluate_computed(other, input, args, plugin.span)
+                .unwrap_or_else(|| {
+                    Err(EngineError::unsupported(
+                        format!("evaluate plugin {other}"),
+                        span,
+                    ))
+                }),
             "sql_request"
             | "postgresql_request"
             | "mysql_request"
@@ -637,7 +645,7 @@ impl Planner<'_> {
     /// deadlock (DataFusion spawns tokio tasks that the blocked worker would have to drive) and
     /// `block_in_place` panics on a current-thread runtime, so the plan runs on a scoped thread
     /// with a runtime of its own, which works under any caller.
-    fn collect_now(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
+    pub(super) fn collect_now(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
         let context = self.session.context().clone();
         std::thread::scope(|scope| {
             scope

@@ -9,6 +9,7 @@ mod expand;
 mod join;
 mod operators;
 mod parse;
+mod plugins;
 mod scalar;
 mod scan;
 mod series;
@@ -789,7 +790,9 @@ pub fn aggregate_function_names() -> Vec<&'static str> {
 
 /// Every `evaluate` plugin the planner runs, sorted.
 pub fn plugin_names() -> Vec<&'static str> {
-    sorted(expand::PLUGINS)
+    let mut names = expand::PLUGINS.to_vec();
+    names.extend(plugins::PLUGINS);
+    sorted(&names)
 }
 
 /// The scalar functions the planner plans itself rather than the function library, sorted: the
