@@ -7,9 +7,11 @@
 mod calls;
 mod expand;
 mod join;
+mod multi_value;
 mod operators;
 mod parse;
 mod plugins;
+mod row_functions;
 mod scalar;
 mod scan;
 mod series;
@@ -798,7 +800,13 @@ pub fn plugin_names() -> Vec<&'static str> {
 /// The scalar functions the planner plans itself rather than the function library, sorted: the
 /// window functions, and the calls `plan_call` in `scalar.rs` matches by name.
 pub fn planner_scalar_function_names() -> Vec<&'static str> {
-    let special = ["toscalar", "typeof", "column_ifexists", "columnifexists"];
+    let special = [
+        "toscalar",
+        "typeof",
+        "column_ifexists",
+        "columnifexists",
+        "pack_all",
+    ];
     let mut names: Vec<&'static str> = window::WINDOW_FUNCTIONS.to_vec();
     names.extend(special);
     sorted(&names)

@@ -301,7 +301,7 @@ fn kusto_in_list(value: Expr, items: Vec<Expr>, negated: bool) -> Expr {
 }
 
 impl Planner<'_> {
-    fn call_context(&self, span: Span) -> CallContext {
+    pub(super) fn call_context(&self, span: Span) -> CallContext {
         CallContext {
             now_nanos: self.now_nanos,
             span,
@@ -677,6 +677,7 @@ impl Planner<'_> {
             return window;
         }
         match name {
+            "pack_all" => return self.pack_all(args, schema, span),
             "toscalar" => {
                 let [arg] = args else {
                     return Err(EngineError::bind("toscalar() takes one argument", span));
