@@ -18,6 +18,7 @@ mod misc;
 mod network;
 pub(crate) mod strings;
 mod timeseries;
+mod timezones;
 mod units;
 mod xml;
 
@@ -68,6 +69,7 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (units::plan, units::NAMES),
     (distributions::plan, distributions::NAMES),
     (compression::plan, compression::NAMES),
+    (timezones::plan, timezones::NAMES),
 ];
 
 /// Every scalar function name the library knows, for "did you mean" suggestions and the

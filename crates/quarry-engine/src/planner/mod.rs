@@ -407,6 +407,15 @@ impl<'s> Planner<'s> {
                         self.bind(&parameter.name.name, Binding::Scalar(value));
                     }
                 }
+                Statement::Set {
+                    name,
+                    value: Some(value),
+                    ..
+                } if row_functions::QUERY_SETTINGS.contains(&name.name.as_str()) => {
+                    // Kept under a name no identifier can spell, for bin_auto().
+                    let value = self.plan_constant(value)?;
+                    self.bind(&format!("set:{}", name.name), Binding::Scalar(value));
+                }
                 Statement::Set { .. } | Statement::Alias { .. } => {}
                 Statement::Query(expr) => {
                     self.render = None;
@@ -806,6 +815,7 @@ pub fn planner_scalar_function_names() -> Vec<&'static str> {
         "column_ifexists",
         "columnifexists",
         "pack_all",
+        "bin_auto",
     ];
     let mut names: Vec<&'static str> = window::WINDOW_FUNCTIONS.to_vec();
     names.extend(special);

@@ -1,6 +1,7 @@
-//! Scalar functions that read the whole row rather than their arguments: `pack_all()`.
+//! Scalar functions that read more than their arguments: `pack_all()` (the whole row) and
+//! `bin_auto()` (the query's `set query_bin_auto_size/at` options).
 
-use super::{column, Planner};
+use super::{column, Binding, Planner};
 use crate::error::{EngineError, Result};
 use crate::functions::{self, PlannedArg};
 use datafusion::arrow::datatypes::DataType;
@@ -9,7 +10,54 @@ use datafusion::logical_expr::{lit, Expr};
 use quarry_kql::ast::Arg;
 use quarry_kql::Span;
 
+/// The `set` options the planner keeps for the query's functions.
+pub(super) const QUERY_SETTINGS: &[&str] = &["query_bin_auto_size", "query_bin_auto_at"];
+
 impl Planner<'_> {
+    /// `bin_auto(value)`: `bin_at(value, query_bin_auto_size, query_bin_auto_at)`, or `bin` when
+    /// no fixed point is set.
+    pub(super) fn bin_auto(&mut self, args: &[Arg], schema: &DFSchema, span: Span) -> Result<Expr> {
+        let [arg] = args else {
+            return Err(EngineError::bind("bin_auto() takes one argument", span));
+        };
+        let setting = |planner: &Self, name: &str| match planner.lookup(&format!("set:{name}")) {
+            Some(Binding::Scalar(expr)) => Some(expr.clone()),
+            _ => None,
+        };
+        let Some(size) = setting(self, "query_bin_auto_size") else {
+            return Err(EngineError::bind(
+                "bin_auto() needs `set query_bin_auto_size = …;` before the query",
+                span,
+            ));
+        };
+        let empty = DFSchema::empty();
+        let value = self.plan_scalar(&arg.value, schema)?;
+        let mut planned = vec![
+            PlannedArg {
+                data_type: self.type_of(&value, schema).unwrap_or(DataType::Null),
+                expr: value,
+                span: arg.value.span,
+            },
+            PlannedArg {
+                data_type: self.type_of(&size, &empty).unwrap_or(DataType::Null),
+                expr: size,
+                span,
+            },
+        ];
+        let function = match setting(self, "query_bin_auto_at") {
+            Some(at) => {
+                planned.push(PlannedArg {
+                    data_type: self.type_of(&at, &empty).unwrap_or(DataType::Null),
+                    expr: at,
+                    span,
+                });
+                "bin_at"
+            }
+            None => "bin",
+        };
+        functions::plan_scalar_call(function, &planned, &self.call_context(span))
+    }
+
     /// `pack_all([ignore_null_empty])`: a bag of every column of the row, keyed by name.
     pub(super) fn pack_all(&mut self, args: &[Arg], schema: &DFSchema, span: Span) -> Result<Expr> {
         if let Some(arg) = args.first() {

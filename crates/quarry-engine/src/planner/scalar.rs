@@ -264,6 +264,7 @@ pub(super) fn derived_name(expr: &KqlExpr) -> Option<String> {
                 if matches!(
                     name.name.as_str(),
                     "bin"
+                        | "bin_auto"
                         | "floor"
                         | "bin_at"
                         | "startofday"
@@ -678,6 +679,7 @@ impl Planner<'_> {
         }
         match name {
             "pack_all" => return self.pack_all(args, schema, span),
+            "bin_auto" => return self.bin_auto(args, schema, span),
             "toscalar" => {
                 let [arg] = args else {
                     return Err(EngineError::bind("toscalar() takes one argument", span));
