@@ -595,6 +595,11 @@ impl Planner<'_> {
                 )?;
                 Ok(Relation::unordered(plan))
             }
+            OperatorKind::Scan {
+                params,
+                declarations,
+                steps,
+            } => self.scan_partitioned(input, params, declarations, steps, Some(row_id), span),
             OperatorKind::Take { count } | OperatorKind::Sample { count } => {
                 let rows = self.constant_rows(count)?;
                 self.first_rows_per_record(input, row_id, Vec::new(), rows)

@@ -816,6 +816,7 @@ pub fn planner_scalar_function_names() -> Vec<&'static str> {
         "columnifexists",
         "pack_all",
         "bin_auto",
+        "column_names_of",
     ];
     let mut names: Vec<&'static str> = window::WINDOW_FUNCTIONS.to_vec();
     names.extend(special);

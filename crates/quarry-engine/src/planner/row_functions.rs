@@ -1,7 +1,8 @@
 //! Scalar functions that read more than their arguments: `pack_all()` (the whole row) and
-//! `bin_auto()` (the query's `set query_bin_auto_size/at` options).
+//! `bin_auto()` (the query's `set query_bin_auto_size/at` options), and `column_names_of(T)`
+//! (a table's schema, known while planning).
 
-use super::{column, Binding, Planner};
+use super::{column, column_names, Binding, Planner};
 use crate::error::{EngineError, Result};
 use crate::functions::{self, PlannedArg};
 use datafusion::arrow::datatypes::DataType;
@@ -14,6 +15,22 @@ use quarry_kql::Span;
 pub(super) const QUERY_SETTINGS: &[&str] = &["query_bin_auto_size", "query_bin_auto_at"];
 
 impl Planner<'_> {
+    /// `column_names_of(T)`: the names of a table's columns, as a dynamic array.
+    pub(super) fn column_names_of(&mut self, args: &[Arg], span: Span) -> Result<Expr> {
+        let [arg] = args else {
+            return Err(EngineError::bind("column_names_of() takes one table", span));
+        };
+        if !self.is_tabular(&arg.value) {
+            return Err(EngineError::bind(
+                "column_names_of() takes a table",
+                arg.value.span,
+            ));
+        }
+        let table = self.plan_tabular(&arg.value)?;
+        let names = serde_json::Value::from(column_names(table.schema())).to_string();
+        Ok(lit(ScalarValue::LargeUtf8(Some(names))))
+    }
+
     /// `bin_auto(value)`: `bin_at(value, query_bin_auto_size, query_bin_auto_at)`, or `bin` when
     /// no fixed point is set.
     pub(super) fn bin_auto(&mut self, args: &[Arg], schema: &DFSchema, span: Span) -> Result<Expr> {

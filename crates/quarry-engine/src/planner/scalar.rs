@@ -680,6 +680,7 @@ impl Planner<'_> {
         match name {
             "pack_all" => return self.pack_all(args, schema, span),
             "bin_auto" => return self.bin_auto(args, schema, span),
+            "column_names_of" => return self.column_names_of(args, span),
             "toscalar" => {
                 let [arg] = args else {
                     return Err(EngineError::bind("toscalar() takes one argument", span));
