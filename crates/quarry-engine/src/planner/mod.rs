@@ -15,6 +15,7 @@ mod row_functions;
 mod scalar;
 mod scan;
 mod series;
+mod session_window;
 mod sources;
 mod summarize;
 mod top_nested;
@@ -817,6 +818,7 @@ pub fn planner_scalar_function_names() -> Vec<&'static str> {
         "pack_all",
         "bin_auto",
         "column_names_of",
+        "row_window_session",
     ];
     let mut names: Vec<&'static str> = window::WINDOW_FUNCTIONS.to_vec();
     names.extend(special);

@@ -681,6 +681,7 @@ impl Planner<'_> {
             "pack_all" => return self.pack_all(args, schema, span),
             "bin_auto" => return self.bin_auto(args, schema, span),
             "column_names_of" => return self.column_names_of(args, span),
+            "row_window_session" => return self.row_window_session(args, schema, span),
             "toscalar" => {
                 let [arg] = args else {
                     return Err(EngineError::bind("toscalar() takes one argument", span));
