@@ -34,6 +34,9 @@ pub(super) const PLUGINS: &[&str] = &[
     "activity_counts_metrics",
 ];
 
+/// Most bins `session_count` and `activity_counts_metrics` make per group.
+const MAX_BINS: i64 = 10_000_000;
+
 /// The name of a column argument (`evaluate p(Column, …)`), checked against the input.
 fn column_arg(expr: Option<&&KqlExpr>, names: &[String], what: &str, span: Span) -> Result<String> {
     match expr.map(|e| &e.kind) {
@@ -79,6 +82,14 @@ fn bin_of(value: i64, size: i64) -> i64 {
         return value;
     }
     value.div_euclid(size) * size
+}
+
+/// The starts of the bins from the one holding `start` up to `end` (included or not).
+fn bin_starts(start: i64, end: i64, bin: i64, inclusive: bool) -> impl Iterator<Item = i64> {
+    let first = bin_of(start, bin);
+    (0..)
+        .map_while(move |i: i64| first.checked_add(i.checked_mul(bin)?))
+        .take_while(move |&at| if inclusive { at <= end } else { at < end })
 }
 
 /// Groups the rows of `batch` by the values of `dims`: the group of every row, and each group's
@@ -621,6 +632,12 @@ impl Planner<'_> {
                 args[4].span,
             ));
         }
+        if end.saturating_sub(start) / bin > MAX_BINS {
+            return Err(EngineError::bind(
+                format!("the period holds more than {MAX_BINS} bins"),
+                args[4].span,
+            ));
+        }
         let scalars = args[5..5 + extra].to_vec();
         let dims = args[5 + extra..]
             .iter()
@@ -674,7 +691,7 @@ impl Planner<'_> {
         for ((group, _), times) in &appearances {
             let mut previous: Option<i64> = None;
             for &t in times {
-                if previous.is_none_or(|p| t - p >= lookback) {
+                if previous.is_none_or(|p| t.saturating_sub(p) >= lookback) {
                     *counts[*group].entry(bin_of(t, bin)).or_insert(0) += 1;
                 }
                 previous = Some(t);
@@ -685,12 +702,10 @@ impl Planner<'_> {
         let mut out_counts = Vec::new();
         for (group, group_counts) in counts.iter().enumerate() {
             // End is exclusive here (Kusto's answer for End = 10000, Bin = 100 stops at 9900).
-            let mut at = bin_of(start, bin);
-            while at < end {
+            for at in bin_starts(start, end, bin, false) {
                 out_axis.push(at);
                 out_groups.push(firsts[group]);
                 out_counts.push(group_counts.get(&at).copied().unwrap_or(0));
-                at += bin;
             }
         }
         let group_indices = UInt32Array::from(out_groups);
@@ -752,8 +767,7 @@ impl Planner<'_> {
         let empty = (0i64, BTreeSet::new());
         for (group, group_windows) in windows.iter().enumerate() {
             let mut seen: BTreeSet<usize> = BTreeSet::new();
-            let mut at = bin_of(start, bin);
-            while at <= end {
+            for at in bin_starts(start, end, bin, true) {
                 let (rows, window_ids) = group_windows.get(&at).unwrap_or(&empty);
                 let fresh = window_ids.iter().filter(|i| !seen.contains(i)).count() as i64;
                 seen.extend(window_ids.iter().copied());
@@ -763,7 +777,6 @@ impl Planner<'_> {
                 dcount.push(window_ids.len() as i64);
                 new_dcount.push(fresh);
                 total.push(seen.len() as i64);
-                at += bin;
             }
         }
         let group_indices = UInt32Array::from(out_groups);

@@ -98,8 +98,8 @@ impl PartitionEvaluator for SessionEvaluator {
             let new_session = match (start, previous) {
                 (Some(s), Some(p)) => {
                     restart[row]
-                        || from_first[row].is_some_and(|d| v - s > d)
-                        || between[row].is_some_and(|d| v - p > d)
+                        || from_first[row].is_some_and(|d| v.saturating_sub(s) > d)
+                        || between[row].is_some_and(|d| v.saturating_sub(p) > d)
                 }
                 _ => true,
             };
