@@ -32,6 +32,11 @@ pub const MARKDOWN_PATH: &str = "docs/kql-functions.md";
 /// query using them runs in Quarry but not in Azure Data Explorer or Sentinel.
 pub const EXTENSIONS: &[(&str, FunctionKind, &str)] = &[
     (
+        "schema_merge",
+        FunctionKind::Plugin,
+        "a documented Kusto plugin (schema-merge-plugin) that the catalogue does not list",
+    ),
+    (
         "typeof",
         FunctionKind::Scalar,
         "Kusto's type literal `typeof(T)` (syntax, not a catalogue function), planned as a call",

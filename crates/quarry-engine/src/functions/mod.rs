@@ -20,6 +20,7 @@ mod network;
 pub(crate) mod percentiles;
 pub(crate) mod strings;
 mod timeseries;
+mod timezones;
 mod units;
 mod xml;
 
@@ -71,6 +72,7 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (distributions::plan, distributions::NAMES),
     (compression::plan, compression::NAMES),
     (percentiles::plan, percentiles::NAMES),
+    (timezones::plan, timezones::NAMES),
 ];
 
 /// Every scalar function name the library knows, for "did you mean" suggestions and the

@@ -72,6 +72,30 @@ fn name_expr(name: &str, span: Span) -> KqlExpr {
 /// on purpose). Keep in step with its `match`: `tests/function_coverage.rs` checks both ways.
 pub(super) const PLUGINS: &[&str] = &["bag_unpack", "pivot"];
 
+/// The columns an mv-apply subquery assigns itself: `mv-expand` targets and the names that
+/// `extend`, `project` and `project-rename` define.
+fn changed_columns(subquery: &[Operator]) -> Vec<String> {
+    let mut names = Vec::new();
+    for operator in subquery {
+        match &operator.kind {
+            OperatorKind::MvExpand { items, .. } => {
+                for item in items {
+                    match (&item.name, &item.expr.kind) {
+                        (Some(name), _) => names.push(name.name.clone()),
+                        (None, ExprKind::Name { name }) => names.push(name.name.clone()),
+                        _ => {}
+                    }
+                }
+            }
+            OperatorKind::Extend { columns } | OperatorKind::Project { columns } => {
+                names.extend(defined_names(columns))
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
 /// The Kusto type of a JSON value, for `bag_unpack`'s column types.
 fn json_type(value: &Value) -> Option<&'static str> {
     Some(match value {
@@ -361,17 +385,30 @@ impl Planner<'_> {
         let input_names = column_names(input.schema());
         let row_id = self.next_alias("mvrow");
         let numbered = self.with_row_id(input, &row_id)?;
-        let (expanded, expanded_names) = self.mv_expand(numbered, params, items, limit, span)?;
+        let (expanded, expanded_names) =
+            self.mv_expand(numbered.clone(), params, items, limit, span)?;
         // The record's other columns ride along through the subquery (as extra grouping keys
-        // where it aggregates), so that each result row keeps them.
+        // where it aggregates), so that each result row keeps them; those the subquery changes
+        // itself (`mv-expand Col`, `extend Col = …`) cannot, and are joined back afterwards
+        // when the subquery's result lacks them.
+        let changed = changed_columns(subquery);
         let carried: Vec<String> = input_names
             .iter()
-            .filter(|n| !expanded_names.contains(n))
+            .filter(|n| !expanded_names.contains(n) && !changed.contains(n))
             .cloned()
             .collect();
         let mut relation = expanded;
         for operator in subquery {
             relation = self.apply_in_subtable(relation, operator, &row_id, &carried)?;
+        }
+        let present = column_names(relation.schema());
+        let rejoin: Vec<String> = input_names
+            .iter()
+            .filter(|n| changed.contains(n) && !expanded_names.contains(n) && !present.contains(n))
+            .cloned()
+            .collect();
+        if !rejoin.is_empty() {
+            relation = self.rejoin_columns(relation, numbered, &row_id, &rejoin)?;
         }
         let result_names = column_names(relation.schema());
         let available = column_names(relation.schema());
@@ -391,6 +428,36 @@ impl Planner<'_> {
             plan,
             ordered: relation.ordered,
         })
+    }
+
+    /// `relation` with the columns `names` of `numbered` (the numbered mv-apply input) joined
+    /// back on the record number.
+    fn rejoin_columns(
+        &mut self,
+        relation: Relation,
+        numbered: Relation,
+        row_id: &str,
+        names: &[String],
+    ) -> Result<Relation> {
+        let other_id = self.next_alias("mvrow");
+        let mut right_exprs = vec![column(row_id).alias(&other_id)];
+        right_exprs.extend(names.iter().map(|n| column(n)));
+        let right = numbered.project(right_exprs)?;
+        let left_names = column_names(relation.schema());
+        let joined = LogicalPlanBuilder::from(relation.plan)
+            .join(
+                right,
+                datafusion::common::JoinType::Inner,
+                (
+                    vec![Column::from_name(row_id)],
+                    vec![Column::from_name(&other_id)],
+                ),
+                None,
+            )?
+            .build()?;
+        let mut exprs: Vec<Expr> = left_names.iter().map(|n| column(n)).collect();
+        exprs.extend(names.iter().map(|n| column(n)));
+        Ok(Relation::unordered(project_plan(joined, exprs)?))
     }
 
     /// `partition by Column (subquery)`: the subquery applied to each partition on its own, the
@@ -528,6 +595,11 @@ impl Planner<'_> {
                 )?;
                 Ok(Relation::unordered(plan))
             }
+            OperatorKind::Scan {
+                params,
+                declarations,
+                steps,
+            } => self.scan_partitioned(input, params, declarations, steps, Some(row_id), span),
             OperatorKind::Take { count } | OperatorKind::Sample { count } => {
                 let rows = self.constant_rows(count)?;
                 self.first_rows_per_record(input, row_id, Vec::new(), rows)
@@ -609,6 +681,14 @@ impl Planner<'_> {
         match name.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, args, schema, schema_open, plugin.span),
             "pivot" => self.pivot(input, args, plugin.span),
+            other if super::plugins::PLUGINS.contains(&other) => self
+                .evaluate_computed(other, input, args, plugin.span)
+                .unwrap_or_else(|| {
+                    Err(EngineError::unsupported(
+                        format!("evaluate plugin {other}"),
+                        span,
+                    ))
+                }),
             "sql_request"
             | "postgresql_request"
             | "mysql_request"
@@ -637,7 +717,7 @@ impl Planner<'_> {
     /// deadlock (DataFusion spawns tokio tasks that the blocked worker would have to drive) and
     /// `block_in_place` panics on a current-thread runtime, so the plan runs on a scoped thread
     /// with a runtime of its own, which works under any caller.
-    fn collect_now(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
+    pub(super) fn collect_now(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
         let context = self.session.context().clone();
         std::thread::scope(|scope| {
             scope

@@ -8,11 +8,15 @@ mod calls;
 mod expand;
 mod join;
 mod multi_column;
+mod multi_value;
 mod operators;
 mod parse;
+mod plugins;
+mod row_functions;
 mod scalar;
 mod scan;
 mod series;
+mod session_window;
 mod sources;
 mod summarize;
 mod top_nested;
@@ -405,6 +409,15 @@ impl<'s> Planner<'s> {
                         self.bind(&parameter.name.name, Binding::Scalar(value));
                     }
                 }
+                Statement::Set {
+                    name,
+                    value: Some(value),
+                    ..
+                } if row_functions::QUERY_SETTINGS.contains(&name.name.as_str()) => {
+                    // Kept under a name no identifier can spell, for bin_auto().
+                    let value = self.plan_constant(value)?;
+                    self.bind(&format!("set:{}", name.name), Binding::Scalar(value));
+                }
                 Statement::Set { .. } | Statement::Alias { .. } => {}
                 Statement::Query(expr) => {
                     self.render = None;
@@ -790,7 +803,9 @@ pub fn aggregate_function_names() -> Vec<&'static str> {
 
 /// Every `evaluate` plugin the planner runs, sorted.
 pub fn plugin_names() -> Vec<&'static str> {
-    sorted(expand::PLUGINS)
+    let mut names = expand::PLUGINS.to_vec();
+    names.extend(plugins::PLUGINS);
+    sorted(&names)
 }
 
 /// The scalar functions the planner plans itself rather than the function library, sorted: the
@@ -802,6 +817,10 @@ pub fn planner_scalar_function_names() -> Vec<&'static str> {
         "column_ifexists",
         "columnifexists",
         "ingestion_time",
+        "pack_all",
+        "bin_auto",
+        "column_names_of",
+        "row_window_session",
     ];
     let mut names: Vec<&'static str> = window::WINDOW_FUNCTIONS.to_vec();
     names.extend(special);

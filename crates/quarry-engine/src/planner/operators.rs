@@ -165,8 +165,12 @@ impl Planner<'_> {
                     ordered: input.ordered,
                 })
             }
-            OperatorKind::Extend { columns } => self.extend(input, columns),
-            OperatorKind::Project { columns } => self.project(input, columns),
+            OperatorKind::Extend { columns } => {
+                self.extend(input, &super::multi_value::expand_multi_value(columns))
+            }
+            OperatorKind::Project { columns } => {
+                self.project(input, &super::multi_value::expand_multi_value(columns))
+            }
             OperatorKind::ProjectAway { columns } => {
                 let removed = self.matching_columns(input.schema(), columns)?;
                 let kept: Vec<String> = column_names(input.schema())

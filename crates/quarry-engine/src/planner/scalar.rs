@@ -285,6 +285,7 @@ pub(super) fn derived_name(expr: &KqlExpr) -> Option<String> {
                 if matches!(
                     name.name.as_str(),
                     "bin"
+                        | "bin_auto"
                         | "floor"
                         | "bin_at"
                         | "startofday"
@@ -322,7 +323,7 @@ fn kusto_in_list(value: Expr, items: Vec<Expr>, negated: bool) -> Expr {
 }
 
 impl Planner<'_> {
-    fn call_context(&self, span: Span) -> CallContext {
+    pub(super) fn call_context(&self, span: Span) -> CallContext {
         CallContext {
             now_nanos: self.now_nanos,
             span,
@@ -720,6 +721,10 @@ impl Planner<'_> {
             return window;
         }
         match name {
+            "pack_all" => return self.pack_all(args, schema, span),
+            "bin_auto" => return self.bin_auto(args, schema, span),
+            "column_names_of" => return self.column_names_of(args, span),
+            "row_window_session" => return self.row_window_session(args, schema, span),
             "toscalar" => {
                 let [arg] = args else {
                     return Err(EngineError::bind("toscalar() takes one argument", span));

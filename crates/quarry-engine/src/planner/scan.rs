@@ -88,6 +88,20 @@ impl Planner<'_> {
         steps: &[ScanStep],
         span: Span,
     ) -> Result<Relation> {
+        self.scan_partitioned(input, params, declarations, steps, None, span)
+    }
+
+    /// `scan` run on each value of the column `partition` on its own (inside `partition by`
+    /// and `mv-apply`), or over the whole input.
+    pub(super) fn scan_partitioned(
+        &mut self,
+        input: Relation,
+        params: &[OperatorParam],
+        declarations: &[ScanDeclaration],
+        steps: &[ScanStep],
+        partition: Option<&str>,
+        span: Span,
+    ) -> Result<Relation> {
         let match_id =
             super::operators::param(params, "with_match_id").map(super::operators::param_text);
         if steps.is_empty() {
@@ -241,6 +255,7 @@ impl Planner<'_> {
         );
         window.params.order_by = vec![column(ROWID).sort(true, false)];
         window.params.window_frame = WindowFrame::new(Some(true));
+        window.params.partition_by = partition.map(|p| vec![column(p)]).unwrap_or_default();
         let mut exprs: Vec<Expr> = input_names.iter().map(|n| column(n)).collect();
         exprs.push(column(ROWID).alias(ROW));
         exprs.push(Expr::WindowFunction(Box::new(window)).alias(OUT));

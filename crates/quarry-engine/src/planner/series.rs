@@ -129,7 +129,10 @@ impl Planner<'_> {
             expr: bin_expr,
             span,
         });
-        let columns: Vec<ColumnExpr> = aggregates.iter().map(|a| a.column.clone()).collect();
+        let columns: Vec<ColumnExpr> = aggregates
+            .iter()
+            .map(|a| constant_as_aggregate(&a.column, span))
+            .collect();
         let summarized = self.summarize(relation, &columns, &keys, span)?;
         let names = column_names(summarized.schema());
         let key_names: Vec<String> = names[..by.len()].to_vec();
@@ -465,5 +468,40 @@ impl ScalarUDFImpl for SeriesFill {
             ));
         }
         Ok(ColumnarValue::Array(ScalarValue::iter_to_array(out)?))
+    }
+}
+
+/// A make-series column that is a constant (`other = -1`) rather than an aggregate: Kusto gives
+/// it in every bin that has rows (and the default elsewhere), which is `take_any(constant)`.
+fn constant_as_aggregate(column: &ColumnExpr, span: Span) -> ColumnExpr {
+    let mut inner = &column.expr;
+    while let ExprKind::Unary { operand, .. } | ExprKind::Paren { inner: operand } = &inner.kind {
+        inner = operand;
+    }
+    if !matches!(inner.kind, ExprKind::Literal { .. }) {
+        return column.clone();
+    }
+    let call = KqlExpr {
+        kind: ExprKind::Call {
+            function: Box::new(KqlExpr {
+                kind: ExprKind::Name {
+                    name: Ident {
+                        name: "take_any".to_string(),
+                        span,
+                    },
+                },
+                span,
+            }),
+            args: vec![Arg {
+                name: None,
+                value: column.expr.clone(),
+            }],
+        },
+        span: column.expr.span,
+    };
+    ColumnExpr {
+        names: column.names.clone(),
+        expr: call,
+        span: column.span,
     }
 }

@@ -50,6 +50,7 @@ impl Planner<'_> {
             OperatorKind::Print { columns } => {
                 let empty = datafusion::common::DFSchema::empty();
                 let mut exprs = Vec::new();
+                let columns = super::multi_value::expand_multi_value(columns);
                 for (index, column) in columns.iter().enumerate() {
                     let name = match column.names.as_slice() {
                         [name] => name.name.clone(),

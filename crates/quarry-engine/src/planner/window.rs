@@ -35,7 +35,7 @@ pub(super) const WINDOW_FUNCTIONS: &[&str] = &[
 ];
 
 /// The hidden column that fixes the row order of window functions.
-const ROWID: &str = "__quarry_rowid";
+pub(super) const ROWID: &str = "__quarry_rowid";
 
 /// True when any of `exprs` contains a window function.
 pub(super) fn has_window(exprs: &[Expr]) -> bool {
