@@ -609,6 +609,9 @@ impl Planner<'_> {
         match name.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, args, schema, schema_open, plugin.span),
             "pivot" => self.pivot(input, args, plugin.span),
+            "geo_polygon_lookup" | "geo_line_lookup" => {
+                super::geo_lookup::plan_plugin(self, name.name.as_str(), input, args, span)
+            }
             "sql_request"
             | "postgresql_request"
             | "mysql_request"

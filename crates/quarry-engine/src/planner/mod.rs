@@ -6,6 +6,7 @@
 
 mod calls;
 mod expand;
+mod geo_lookup;
 mod join;
 mod operators;
 mod parse;
@@ -789,7 +790,7 @@ pub fn aggregate_function_names() -> Vec<&'static str> {
 
 /// Every `evaluate` plugin the planner runs, sorted.
 pub fn plugin_names() -> Vec<&'static str> {
-    sorted(expand::PLUGINS)
+    sorted(&[expand::PLUGINS, geo_lookup::PLUGINS].concat())
 }
 
 /// The scalar functions the planner plans itself rather than the function library, sorted: the
