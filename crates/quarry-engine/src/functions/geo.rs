@@ -81,8 +81,18 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "geo_line_locate_point" => (3, 3, DataType::Float64, line_locate_point_row),
         "geo_line_simplify" => (1, 2, DataType::LargeUtf8, line_simplify_row),
         "geo_polygon_simplify" => (1, 2, DataType::LargeUtf8, polygon_simplify_row),
-        "geo_line_densify" => (1, 3, DataType::LargeUtf8, line_densify_row),
-        "geo_polygon_densify" => (1, 3, DataType::LargeUtf8, polygon_densify_row),
+        "geo_line_densify" => (
+            1,
+            3,
+            DataType::LargeUtf8,
+            super::geo_densify::line_densify_row,
+        ),
+        "geo_polygon_densify" => (
+            1,
+            3,
+            DataType::LargeUtf8,
+            super::geo_densify::polygon_densify_row,
+        ),
         "geo_closest_point_on_polygon" => (3, 3, DataType::LargeUtf8, closest_point_on_polygon_row),
         "geo_point_buffer" => (3, 4, DataType::LargeUtf8, point_buffer_row),
         "geo_intersects_2lines" => (2, 2, DataType::Boolean, intersects_2lines_row),
@@ -855,82 +865,6 @@ fn polygon_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
             1 => Some(json!({"type": "Polygon", "coordinates": out[0]})),
             _ => Some(json!({"type": "MultiPolygon", "coordinates": out})),
         }
-    })()))
-}
-
-/// Adds points along the planar edges of `path` (straight in longitude/latitude) until each
-/// piece is within `tolerance` meters of the great-circle arc between its ends.
-fn densify_path(path: &[(f64, f64)], tolerance: f64) -> Vec<(f64, f64)> {
-    fn split(a: (f64, f64), b: (f64, f64), tolerance: f64, depth: u32, out: &mut Vec<(f64, f64)>) {
-        let m = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-        let far = normalize(add(unit(a), unit(b)))
-            .is_some_and(|g| angle_between(g, unit(m)) * EARTH_RADIUS > tolerance);
-        if far && depth < 20 {
-            split(a, m, tolerance, depth + 1, out);
-            split(m, b, tolerance, depth + 1, out);
-        } else {
-            out.push(b);
-        }
-    }
-    let mut out = vec![path[0]];
-    for w in path.windows(2) {
-        split(w[0], w[1], tolerance, 0, &mut out);
-    }
-    out
-}
-
-fn densify_tolerance(args: &[ScalarValue], i: usize) -> Option<f64> {
-    let meters = if args.len() > i {
-        arg_f64(args, i)?
-    } else {
-        10.0
-    };
-    (0.1..=10_000.0).contains(&meters).then_some(meters)
-}
-
-fn polygon_densify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
-    Ok(dynamic((|| {
-        let polys = polygons(&arg_json(args, 0)?)?;
-        let tolerance = densify_tolerance(args, 1)?;
-        let out: Vec<Value> = polys
-            .iter()
-            .map(|rings| {
-                Value::Array(
-                    rings
-                        .iter()
-                        .map(|r| {
-                            let dense = densify_path(r, tolerance);
-                            Value::Array(dense.iter().map(|&(x, y)| json!([x, y])).collect())
-                        })
-                        .collect(),
-                )
-            })
-            .collect();
-        Some(if out.len() == 1 {
-            json!({"type": "Polygon", "coordinates": out[0]})
-        } else {
-            json!({"type": "MultiPolygon", "coordinates": out})
-        })
-    })()))
-}
-
-fn line_densify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
-    Ok(dynamic((|| {
-        let g = arg_json(args, 0)?;
-        let lines = lines(&g)?;
-        let tolerance = densify_tolerance(args, 1)?;
-        let out: Vec<Value> = lines
-            .iter()
-            .map(|l| {
-                let dense = densify_path(l, tolerance);
-                Value::Array(dense.iter().map(|&(x, y)| json!([x, y])).collect())
-            })
-            .collect();
-        Some(if geometry_type(&g) == Some("LineString") {
-            json!({"type": "LineString", "coordinates": out[0]})
-        } else {
-            json!({"type": "MultiLineString", "coordinates": out})
-        })
     })()))
 }
 

@@ -11,6 +11,7 @@ mod datetime;
 mod distributions;
 pub(crate) mod dynamic;
 mod geo;
+mod geo_densify;
 mod json_access;
 mod logic;
 mod math;
