@@ -53,6 +53,7 @@ pub(super) const NAMES: &[&str] = &[
     "geo_s2cell_to_polygon",
     "geo_s2cell_neighbors",
     "geo_polygon_to_s2cells",
+    "geo_polygon_to_h3cells",
 ];
 
 type RowFn = fn(&[ScalarValue]) -> DfResult<ScalarValue>;
@@ -109,6 +110,12 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "geo_s2cell_to_central_point" => (1, 1, DataType::LargeUtf8, s2_center_row),
         "geo_s2cell_to_polygon" => (1, 1, DataType::LargeUtf8, s2_polygon_row),
         "geo_s2cell_neighbors" => (1, 1, DataType::LargeUtf8, s2_neighbors_row),
+        "geo_polygon_to_h3cells" => (
+            1,
+            3,
+            DataType::LargeUtf8,
+            super::geo_h3::polygon_to_h3cells_row,
+        ),
         "geo_polygon_to_s2cells" => (1, 3, DataType::LargeUtf8, polygon_to_s2cells_row),
         _ => return None,
     };
@@ -123,11 +130,11 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
 // Argument and result helpers
 // ---------------------------------------------------------------------------------------------
 
-fn arg_f64(args: &[ScalarValue], i: usize) -> Option<f64> {
+pub(super) fn arg_f64(args: &[ScalarValue], i: usize) -> Option<f64> {
     args.get(i).and_then(scalar_f64).filter(|v| v.is_finite())
 }
 
-fn arg_i64(args: &[ScalarValue], i: usize) -> Option<i64> {
+pub(super) fn arg_i64(args: &[ScalarValue], i: usize) -> Option<i64> {
     args.get(i).and_then(scalar_i64)
 }
 
@@ -135,7 +142,7 @@ fn arg_str(args: &[ScalarValue], i: usize) -> Option<&str> {
     args.get(i).and_then(scalar_str)
 }
 
-fn arg_json(args: &[ScalarValue], i: usize) -> Option<Value> {
+pub(super) fn arg_json(args: &[ScalarValue], i: usize) -> Option<Value> {
     args.get(i).and_then(scalar_to_json)
 }
 
@@ -149,7 +156,7 @@ fn args_point(args: &[ScalarValue], i: usize) -> Option<(f64, f64)> {
     valid_point(lng, lat).then_some((lng, lat))
 }
 
-fn dynamic(value: Option<Value>) -> ScalarValue {
+pub(super) fn dynamic(value: Option<Value>) -> ScalarValue {
     ScalarValue::LargeUtf8(value.and_then(|v| serde_json::to_string(&v).ok()))
 }
 
@@ -179,7 +186,7 @@ fn strings_json<I: IntoIterator<Item = String>>(items: I) -> Value {
 // ---------------------------------------------------------------------------------------------
 
 /// The Earth radius Kusto uses, in meters (S2's mean radius).
-const EARTH_RADIUS: f64 = 6_371_010.0;
+pub(super) const EARTH_RADIUS: f64 = 6_371_010.0;
 
 /// The great-circle distance in meters between two `(lng, lat)` points (haversine).
 fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -200,7 +207,7 @@ fn azimuth_deg(a: (f64, f64), b: (f64, f64)) -> f64 {
 }
 
 /// The unit vector of a `(lng, lat)` point.
-fn unit(p: (f64, f64)) -> [f64; 3] {
+pub(super) fn unit(p: (f64, f64)) -> [f64; 3] {
     let (lng, lat) = (p.0.to_radians(), p.1.to_radians());
     [lat.cos() * lng.cos(), lat.cos() * lng.sin(), lat.sin()]
 }
@@ -298,10 +305,10 @@ fn lines(value: &Value) -> Option<Vec<Vec<(f64, f64)>>> {
 }
 
 /// A polygon: its rings of `(lng, lat)` points, shell first.
-type Polygon = Vec<Vec<(f64, f64)>>;
+pub(super) type Polygon = Vec<Vec<(f64, f64)>>;
 
 /// The polygons (each a list of rings, shell first) of a Polygon or MultiPolygon.
-fn polygons(value: &Value) -> Option<Vec<Polygon>> {
+pub(super) fn polygons(value: &Value) -> Option<Vec<Polygon>> {
     let c = value.get("coordinates")?;
     let polygon = |p: &Value| -> Option<Polygon> {
         let rings = p
@@ -363,6 +370,10 @@ fn ring_area(ring: &[(f64, f64)]) -> f64 {
 fn polygon_area_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     Ok(real((|| {
         let polys = polygons(&arg_json(args, 0)?)?;
+        if polys.len() > 1 {
+            // A MultiPolygon's polygons may overlap: measure their union.
+            return Some(super::geo_union::union_measures(&polys).0);
+        }
         let mut total = 0.0;
         for rings in &polys {
             total += ring_area(&rings[0]);
@@ -377,6 +388,9 @@ fn polygon_area_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 fn polygon_perimeter_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     Ok(real((|| {
         let polys = polygons(&arg_json(args, 0)?)?;
+        if polys.len() > 1 {
+            return Some(super::geo_union::union_measures(&polys).1);
+        }
         Some(polys.iter().flatten().map(|r| path_length(r)).sum())
     })()))
 }
@@ -396,7 +410,7 @@ fn ring_contains(ring: &[(f64, f64)], p: (f64, f64)) -> bool {
 }
 
 /// Whether `p` is inside a polygon (its shell and none of its holes).
-fn polygon_contains(rings: &[Vec<(f64, f64)>], p: (f64, f64)) -> bool {
+pub(super) fn polygon_contains(rings: &[Vec<(f64, f64)>], p: (f64, f64)) -> bool {
     ring_contains(&rings[0], p) && !rings[1..].iter().any(|h| ring_contains(h, p))
 }
 
@@ -459,7 +473,7 @@ fn arc_distance(p: [f64; 3], a: [f64; 3], b: [f64; 3]) -> f64 {
 }
 
 /// The angular distance from `p` to a path.
-fn path_distance(p: [f64; 3], path: &[(f64, f64)]) -> f64 {
+pub(super) fn path_distance(p: [f64; 3], path: &[(f64, f64)]) -> f64 {
     path.windows(2)
         .map(|w| arc_distance(p, unit(w[0]), unit(w[1])))
         .fold(f64::INFINITY, f64::min)

@@ -12,6 +12,8 @@ mod distributions;
 pub(crate) mod dynamic;
 mod geo;
 mod geo_densify;
+mod geo_h3;
+mod geo_union;
 mod json_access;
 mod logic;
 mod math;
