@@ -47,7 +47,12 @@ fn signed_excess(o: Vec3, b: Vec3, c: Vec3) -> f64 {
 fn crossing(a: Vec3, b: Vec3, c: Vec3, d: Vec3) -> Option<Vec3> {
     let n1 = cross(a, b);
     let n2 = cross(c, d);
-    let mut x = normalize(cross(n1, n2))?;
+    let n = cross(n1, n2);
+    // Arcs on (nearly) the same great circle overlap rather than cross.
+    if dot(n, n).sqrt() <= 1e-10 * dot(n1, n1).sqrt() * dot(n2, n2).sqrt() {
+        return None;
+    }
+    let mut x = normalize(n)?;
     let mid = [
         a[0] + b[0] + c[0] + d[0],
         a[1] + b[1] + c[1] + d[1],
@@ -57,7 +62,9 @@ fn crossing(a: Vec3, b: Vec3, c: Vec3, d: Vec3) -> Option<Vec3> {
         x = [-x[0], -x[1], -x[2]];
     }
     let inside = |p: Vec3, q: Vec3, n: Vec3| dot(cross(p, x), n) > 0.0 && dot(cross(x, q), n) > 0.0;
-    (inside(a, b, n1) && inside(c, d, n2)).then_some(x)
+    // A meeting at an end point is a touch, not a crossing.
+    let at_end = [a, b, c, d].iter().any(|&e| same_point(e, x));
+    (!at_end && inside(a, b, n1) && inside(c, d, n2)).then_some(x)
 }
 
 /// Whether `p` lies on the arc `ab` (within a nanoradian).
@@ -170,4 +177,164 @@ pub(super) fn union_measures(polys: &[Polygon]) -> (f64, f64) {
         steradians * EARTH_RADIUS * EARTH_RADIUS,
         perimeter * EARTH_RADIUS,
     )
+}
+
+/// A region as loops of unit vectors: shells counterclockwise, holes clockwise.
+type Loops = Vec<Vec<Vec3>>;
+
+/// The directed edges of `loops`, loop by loop.
+fn loop_edges(loops: &Loops) -> Vec<(Vec3, Vec3)> {
+    loops
+        .iter()
+        .flat_map(|l| (0..l.len()).map(move |k| (l[k], l[(k + 1) % l.len()])))
+        .collect()
+}
+
+/// Whether `p` is inside the region bounded by `edges` (a nonzero winding number).
+fn region_contains(edges: &[(Vec3, Vec3)], p: Vec3) -> bool {
+    let total: f64 = edges
+        .iter()
+        .map(|&(a, b)| {
+            let y = dot(p, cross(a, b));
+            let x = dot(a, b) - dot(p, a) * dot(p, b);
+            y.atan2(x)
+        })
+        .sum();
+    total > std::f64::consts::PI
+}
+
+/// Whether two points are the same vertex (within a picoradian).
+fn same_point(a: Vec3, b: Vec3) -> bool {
+    angle(a, b) < 1e-12
+}
+
+/// The pieces of `own` edges on the boundary of the union with the region of `other`.
+fn kept_pieces(
+    own: &[(Vec3, Vec3)],
+    other: &[(Vec3, Vec3)],
+    keep_shared: bool,
+    out: &mut Vec<(Vec3, Vec3)>,
+) {
+    for &(a, b) in own {
+        let mut cuts: Vec<Vec3> = other
+            .iter()
+            .filter_map(|&(c, d)| crossing(a, b, c, d))
+            .collect();
+        // Another region's vertices lying on this edge also cut it (edges that overlap).
+        cuts.extend(
+            other
+                .iter()
+                .map(|&(c, _)| c)
+                .filter(|&c| !same_point(c, a) && !same_point(c, b) && on_arc(c, a, b)),
+        );
+        cuts.sort_by(|p, q| angle(a, *p).total_cmp(&angle(a, *q)));
+        let mut points = vec![a];
+        points.extend(cuts);
+        points.push(b);
+        for w in points.windows(2) {
+            let (p, q) = (w[0], w[1]);
+            if same_point(p, q) {
+                continue;
+            }
+            let Some(mid) = normalize([p[0] + q[0], p[1] + q[1], p[2] + q[2]]) else {
+                continue;
+            };
+            let keep = match other.iter().find(|&&(c, d)| on_arc(mid, c, d)) {
+                Some(&(c, d)) => keep_shared && dot(cross(p, q), cross(c, d)) > 0.0,
+                None => !region_contains(other, mid),
+            };
+            if keep {
+                out.push((p, q));
+            }
+        }
+    }
+}
+
+/// Chains directed pieces into loops; each loop starts at its lowest-numbered piece, as
+/// S2's builder starts a loop at its edge of smallest input id.
+fn assemble(pieces: &[(Vec3, Vec3)]) -> Option<Loops> {
+    let mut used = vec![false; pieces.len()];
+    let mut loops = Vec::new();
+    for start in 0..pieces.len() {
+        if used[start] {
+            continue;
+        }
+        let mut ring = Vec::new();
+        let mut current = start;
+        loop {
+            used[current] = true;
+            ring.push(pieces[current].0);
+            let end = pieces[current].1;
+            if same_point(end, pieces[start].0) {
+                break;
+            }
+            current = (0..pieces.len()).find(|&k| !used[k] && same_point(pieces[k].0, end))?;
+        }
+        if ring.len() >= 3 {
+            loops.push(ring);
+        }
+    }
+    Some(loops)
+}
+
+/// The union of the regions `acc` and `next`.
+fn union_two(acc: &Loops, next: &Loops) -> Option<Loops> {
+    let (a, b) = (loop_edges(acc), loop_edges(next));
+    let mut pieces = Vec::new();
+    kept_pieces(&a, &b, true, &mut pieces);
+    kept_pieces(&b, &a, false, &mut pieces);
+    assemble(&pieces)
+}
+
+/// The signed spherical excess enclosed by a loop (positive when counterclockwise).
+fn loop_excess(ring: &[Vec3]) -> f64 {
+    let o = ring[0];
+    ring[1..]
+        .windows(2)
+        .map(|w| signed_excess(o, w[0], w[1]))
+        .sum()
+}
+
+fn ring_json(ring: &[Vec3]) -> serde_json::Value {
+    let mut points: Vec<serde_json::Value> = ring
+        .iter()
+        .map(|&v| {
+            let (x, y) = to_lnglat(v);
+            serde_json::json!([x, y])
+        })
+        .collect();
+    points.push(points[0].clone());
+    serde_json::Value::Array(points)
+}
+
+/// The union of `polys` (each polygon of every input, in order) as GeoJSON: a Polygon, a
+/// MultiPolygon, or an empty GeometryCollection.
+pub(super) fn union_geojson(polys: &[Polygon]) -> Option<serde_json::Value> {
+    // Unioned in input order; each loop starts at its piece of lowest input order.
+    let mut acc: Loops = Vec::new();
+    for polygon in polys {
+        let next = oriented_rings(polygon);
+        acc = if acc.is_empty() {
+            next
+        } else {
+            union_two(&acc, &next)?
+        };
+    }
+    let (shells, holes): (Vec<&Vec<Vec3>>, Vec<&Vec<Vec3>>) =
+        acc.iter().partition(|l| loop_excess(l) > 0.0);
+    let mut out: Vec<Vec<serde_json::Value>> = shells.iter().map(|s| vec![ring_json(s)]).collect();
+    for hole in holes {
+        let index = shells
+            .iter()
+            .position(|s| region_contains(&loop_edges(&vec![(*s).clone()]), hole[0]))
+            .unwrap_or(0);
+        if let Some(rings) = out.get_mut(index) {
+            rings.push(ring_json(hole));
+        }
+    }
+    Some(match out.len() {
+        0 => serde_json::json!({"type": "GeometryCollection", "geometries": []}),
+        1 => serde_json::json!({"type": "Polygon", "coordinates": out[0]}),
+        _ => serde_json::json!({"type": "MultiPolygon", "coordinates": out}),
+    })
 }

@@ -14,6 +14,7 @@ mod geo;
 mod geo_densify;
 mod geo_h3;
 mod geo_union;
+mod geo_union_array;
 mod json_access;
 mod logic;
 mod math;
