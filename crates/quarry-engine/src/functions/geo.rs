@@ -55,6 +55,7 @@ pub(super) const NAMES: &[&str] = &[
     "geo_polygon_to_s2cells",
     "geo_polygon_to_h3cells",
     "geo_union_polygons_array",
+    "geo_intersection_2polygons",
 ];
 
 type RowFn = fn(&[ScalarValue]) -> DfResult<ScalarValue>;
@@ -111,6 +112,12 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "geo_s2cell_to_central_point" => (1, 1, DataType::LargeUtf8, s2_center_row),
         "geo_s2cell_to_polygon" => (1, 1, DataType::LargeUtf8, s2_polygon_row),
         "geo_s2cell_neighbors" => (1, 1, DataType::LargeUtf8, s2_neighbors_row),
+        "geo_intersection_2polygons" => (
+            2,
+            2,
+            DataType::LargeUtf8,
+            super::geo_intersection::intersection_2polygons_row,
+        ),
         "geo_union_polygons_array" => (
             1,
             1,

@@ -5,7 +5,7 @@
 
 use super::geo::{polygon_contains, unit, Polygon, EARTH_RADIUS};
 
-type Vec3 = [f64; 3];
+pub(super) type Vec3 = [f64; 3];
 
 fn dot(a: Vec3, b: Vec3) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
@@ -29,7 +29,7 @@ fn angle(a: Vec3, b: Vec3) -> f64 {
     dot(c, c).sqrt().atan2(dot(a, b))
 }
 
-fn to_lnglat(v: Vec3) -> (f64, f64) {
+pub(super) fn to_lnglat(v: Vec3) -> (f64, f64) {
     (
         v[1].atan2(v[0]).to_degrees(),
         v[2].atan2((v[0] * v[0] + v[1] * v[1]).sqrt()).to_degrees(),
@@ -68,12 +68,12 @@ fn crossing(a: Vec3, b: Vec3, c: Vec3, d: Vec3) -> Option<Vec3> {
 }
 
 /// Whether `p` lies on the arc `ab` (within a nanoradian).
-fn on_arc(p: Vec3, a: Vec3, b: Vec3) -> bool {
+pub(super) fn on_arc(p: Vec3, a: Vec3, b: Vec3) -> bool {
     (angle(a, p) + angle(p, b) - angle(a, b)).abs() < 1e-12
 }
 
 /// The rings of a polygon as unit vectors, shell counterclockwise and holes clockwise.
-fn oriented_rings(polygon: &Polygon) -> Vec<Vec<Vec3>> {
+pub(super) fn oriented_rings(polygon: &Polygon) -> Vec<Vec<Vec3>> {
     polygon
         .iter()
         .enumerate()
@@ -180,10 +180,10 @@ pub(super) fn union_measures(polys: &[Polygon]) -> (f64, f64) {
 }
 
 /// A region as loops of unit vectors: shells counterclockwise, holes clockwise.
-type Loops = Vec<Vec<Vec3>>;
+pub(super) type Loops = Vec<Vec<Vec3>>;
 
 /// The directed edges of `loops`, loop by loop.
-fn loop_edges(loops: &Loops) -> Vec<(Vec3, Vec3)> {
+pub(super) fn loop_edges(loops: &Loops) -> Vec<(Vec3, Vec3)> {
     loops
         .iter()
         .flat_map(|l| (0..l.len()).map(move |k| (l[k], l[(k + 1) % l.len()])))
@@ -191,7 +191,7 @@ fn loop_edges(loops: &Loops) -> Vec<(Vec3, Vec3)> {
 }
 
 /// Whether `p` is inside the region bounded by `edges` (a nonzero winding number).
-fn region_contains(edges: &[(Vec3, Vec3)], p: Vec3) -> bool {
+pub(super) fn region_contains(edges: &[(Vec3, Vec3)], p: Vec3) -> bool {
     let total: f64 = edges
         .iter()
         .map(|&(a, b)| {
@@ -204,15 +204,16 @@ fn region_contains(edges: &[(Vec3, Vec3)], p: Vec3) -> bool {
 }
 
 /// Whether two points are the same vertex (within a picoradian).
-fn same_point(a: Vec3, b: Vec3) -> bool {
+pub(super) fn same_point(a: Vec3, b: Vec3) -> bool {
     angle(a, b) < 1e-12
 }
 
 /// The pieces of `own` edges on the boundary of the union with the region of `other`.
-fn kept_pieces(
+pub(super) fn kept_pieces(
     own: &[(Vec3, Vec3)],
     other: &[(Vec3, Vec3)],
     keep_shared: bool,
+    inside: bool,
     out: &mut Vec<(Vec3, Vec3)>,
 ) {
     for &(a, b) in own {
@@ -241,7 +242,7 @@ fn kept_pieces(
             };
             let keep = match other.iter().find(|&&(c, d)| on_arc(mid, c, d)) {
                 Some(&(c, d)) => keep_shared && dot(cross(p, q), cross(c, d)) > 0.0,
-                None => !region_contains(other, mid),
+                None => region_contains(other, mid) == inside,
             };
             if keep {
                 out.push((p, q));
@@ -252,7 +253,7 @@ fn kept_pieces(
 
 /// Chains directed pieces into loops; each loop starts at its lowest-numbered piece, as
 /// S2's builder starts a loop at its edge of smallest input id.
-fn assemble(pieces: &[(Vec3, Vec3)]) -> Option<Loops> {
+pub(super) fn assemble(pieces: &[(Vec3, Vec3)]) -> Option<Loops> {
     let mut used = vec![false; pieces.len()];
     let mut loops = Vec::new();
     for start in 0..pieces.len() {
@@ -277,17 +278,18 @@ fn assemble(pieces: &[(Vec3, Vec3)]) -> Option<Loops> {
     Some(loops)
 }
 
-/// The union of the regions `acc` and `next`.
+/// The union of the regions `acc` and `next` (see `geo_intersection.rs` for the
+/// intersection, which keeps the pieces inside instead).
 fn union_two(acc: &Loops, next: &Loops) -> Option<Loops> {
     let (a, b) = (loop_edges(acc), loop_edges(next));
     let mut pieces = Vec::new();
-    kept_pieces(&a, &b, true, &mut pieces);
-    kept_pieces(&b, &a, false, &mut pieces);
+    kept_pieces(&a, &b, true, false, &mut pieces);
+    kept_pieces(&b, &a, false, false, &mut pieces);
     assemble(&pieces)
 }
 
 /// The signed spherical excess enclosed by a loop (positive when counterclockwise).
-fn loop_excess(ring: &[Vec3]) -> f64 {
+pub(super) fn loop_excess(ring: &[Vec3]) -> f64 {
     let o = ring[0];
     ring[1..]
         .windows(2)
@@ -295,7 +297,7 @@ fn loop_excess(ring: &[Vec3]) -> f64 {
         .sum()
 }
 
-fn ring_json(ring: &[Vec3]) -> serde_json::Value {
+pub(super) fn ring_json(ring: &[Vec3]) -> serde_json::Value {
     let mut points: Vec<serde_json::Value> = ring
         .iter()
         .map(|&v| {

@@ -13,6 +13,7 @@ pub(crate) mod dynamic;
 mod geo;
 mod geo_densify;
 mod geo_h3;
+mod geo_intersection;
 mod geo_union;
 mod geo_union_array;
 mod json_access;
