@@ -56,6 +56,8 @@ pub(super) const NAMES: &[&str] = &[
     "geo_polygon_to_h3cells",
     "geo_union_polygons_array",
     "geo_intersection_2polygons",
+    "geo_simplify_polygons_array",
+    "geo_union_lines_array",
 ];
 
 type RowFn = fn(&[ScalarValue]) -> DfResult<ScalarValue>;
@@ -112,6 +114,18 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "geo_s2cell_to_central_point" => (1, 1, DataType::LargeUtf8, s2_center_row),
         "geo_s2cell_to_polygon" => (1, 1, DataType::LargeUtf8, s2_polygon_row),
         "geo_s2cell_neighbors" => (1, 1, DataType::LargeUtf8, s2_neighbors_row),
+        "geo_simplify_polygons_array" => (
+            1,
+            2,
+            DataType::LargeUtf8,
+            super::geo_union_array::simplify_polygons_array_row,
+        ),
+        "geo_union_lines_array" => (
+            1,
+            1,
+            DataType::LargeUtf8,
+            super::geo_union_array::union_lines_array_row,
+        ),
         "geo_intersection_2polygons" => (
             2,
             2,
@@ -304,7 +318,7 @@ fn geometry_type(value: &Value) -> Option<&str> {
 }
 
 /// The lines of a LineString or MultiLineString.
-fn lines(value: &Value) -> Option<Vec<Vec<(f64, f64)>>> {
+pub(super) fn lines(value: &Value) -> Option<Vec<Vec<(f64, f64)>>> {
     let c = value.get("coordinates")?;
     let out = match geometry_type(value)? {
         "LineString" => vec![coords(c)?],
@@ -865,7 +879,7 @@ fn line_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     })()))
 }
 
-fn polygon_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
+pub(super) fn polygon_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     Ok(dynamic((|| {
         let polys = polygons(&arg_json(args, 0)?)?;
         let tolerance = tolerance_arg(args, 1)?;
