@@ -53,6 +53,11 @@ pub(super) const NAMES: &[&str] = &[
     "geo_s2cell_to_polygon",
     "geo_s2cell_neighbors",
     "geo_polygon_to_s2cells",
+    "geo_polygon_to_h3cells",
+    "geo_union_polygons_array",
+    "geo_intersection_2polygons",
+    "geo_simplify_polygons_array",
+    "geo_union_lines_array",
 ];
 
 type RowFn = fn(&[ScalarValue]) -> DfResult<ScalarValue>;
@@ -81,8 +86,18 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "geo_line_locate_point" => (3, 3, DataType::Float64, line_locate_point_row),
         "geo_line_simplify" => (1, 2, DataType::LargeUtf8, line_simplify_row),
         "geo_polygon_simplify" => (1, 2, DataType::LargeUtf8, polygon_simplify_row),
-        "geo_line_densify" => (1, 3, DataType::LargeUtf8, line_densify_row),
-        "geo_polygon_densify" => (1, 3, DataType::LargeUtf8, polygon_densify_row),
+        "geo_line_densify" => (
+            1,
+            3,
+            DataType::LargeUtf8,
+            super::geo_densify::line_densify_row,
+        ),
+        "geo_polygon_densify" => (
+            1,
+            3,
+            DataType::LargeUtf8,
+            super::geo_densify::polygon_densify_row,
+        ),
         "geo_closest_point_on_polygon" => (3, 3, DataType::LargeUtf8, closest_point_on_polygon_row),
         "geo_point_buffer" => (3, 4, DataType::LargeUtf8, point_buffer_row),
         "geo_intersects_2lines" => (2, 2, DataType::Boolean, intersects_2lines_row),
@@ -99,6 +114,36 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "geo_s2cell_to_central_point" => (1, 1, DataType::LargeUtf8, s2_center_row),
         "geo_s2cell_to_polygon" => (1, 1, DataType::LargeUtf8, s2_polygon_row),
         "geo_s2cell_neighbors" => (1, 1, DataType::LargeUtf8, s2_neighbors_row),
+        "geo_simplify_polygons_array" => (
+            1,
+            2,
+            DataType::LargeUtf8,
+            super::geo_union_array::simplify_polygons_array_row,
+        ),
+        "geo_union_lines_array" => (
+            1,
+            1,
+            DataType::LargeUtf8,
+            super::geo_union_array::union_lines_array_row,
+        ),
+        "geo_intersection_2polygons" => (
+            2,
+            2,
+            DataType::LargeUtf8,
+            super::geo_intersection::intersection_2polygons_row,
+        ),
+        "geo_union_polygons_array" => (
+            1,
+            1,
+            DataType::LargeUtf8,
+            super::geo_union_array::union_polygons_array_row,
+        ),
+        "geo_polygon_to_h3cells" => (
+            1,
+            3,
+            DataType::LargeUtf8,
+            super::geo_h3::polygon_to_h3cells_row,
+        ),
         "geo_polygon_to_s2cells" => (1, 3, DataType::LargeUtf8, polygon_to_s2cells_row),
         _ => return None,
     };
@@ -113,11 +158,11 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
 // Argument and result helpers
 // ---------------------------------------------------------------------------------------------
 
-fn arg_f64(args: &[ScalarValue], i: usize) -> Option<f64> {
+pub(super) fn arg_f64(args: &[ScalarValue], i: usize) -> Option<f64> {
     args.get(i).and_then(scalar_f64).filter(|v| v.is_finite())
 }
 
-fn arg_i64(args: &[ScalarValue], i: usize) -> Option<i64> {
+pub(super) fn arg_i64(args: &[ScalarValue], i: usize) -> Option<i64> {
     args.get(i).and_then(scalar_i64)
 }
 
@@ -125,7 +170,7 @@ fn arg_str(args: &[ScalarValue], i: usize) -> Option<&str> {
     args.get(i).and_then(scalar_str)
 }
 
-fn arg_json(args: &[ScalarValue], i: usize) -> Option<Value> {
+pub(super) fn arg_json(args: &[ScalarValue], i: usize) -> Option<Value> {
     args.get(i).and_then(scalar_to_json)
 }
 
@@ -139,7 +184,7 @@ fn args_point(args: &[ScalarValue], i: usize) -> Option<(f64, f64)> {
     valid_point(lng, lat).then_some((lng, lat))
 }
 
-fn dynamic(value: Option<Value>) -> ScalarValue {
+pub(super) fn dynamic(value: Option<Value>) -> ScalarValue {
     ScalarValue::LargeUtf8(value.and_then(|v| serde_json::to_string(&v).ok()))
 }
 
@@ -169,7 +214,7 @@ fn strings_json<I: IntoIterator<Item = String>>(items: I) -> Value {
 // ---------------------------------------------------------------------------------------------
 
 /// The Earth radius Kusto uses, in meters (S2's mean radius).
-const EARTH_RADIUS: f64 = 6_371_010.0;
+pub(super) const EARTH_RADIUS: f64 = 6_371_010.0;
 
 /// The great-circle distance in meters between two `(lng, lat)` points (haversine).
 fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -190,7 +235,7 @@ fn azimuth_deg(a: (f64, f64), b: (f64, f64)) -> f64 {
 }
 
 /// The unit vector of a `(lng, lat)` point.
-fn unit(p: (f64, f64)) -> [f64; 3] {
+pub(super) fn unit(p: (f64, f64)) -> [f64; 3] {
     let (lng, lat) = (p.0.to_radians(), p.1.to_radians());
     [lat.cos() * lng.cos(), lat.cos() * lng.sin(), lat.sin()]
 }
@@ -273,7 +318,7 @@ fn geometry_type(value: &Value) -> Option<&str> {
 }
 
 /// The lines of a LineString or MultiLineString.
-fn lines(value: &Value) -> Option<Vec<Vec<(f64, f64)>>> {
+pub(super) fn lines(value: &Value) -> Option<Vec<Vec<(f64, f64)>>> {
     let c = value.get("coordinates")?;
     let out = match geometry_type(value)? {
         "LineString" => vec![coords(c)?],
@@ -288,10 +333,10 @@ fn lines(value: &Value) -> Option<Vec<Vec<(f64, f64)>>> {
 }
 
 /// A polygon: its rings of `(lng, lat)` points, shell first.
-type Polygon = Vec<Vec<(f64, f64)>>;
+pub(super) type Polygon = Vec<Vec<(f64, f64)>>;
 
 /// The polygons (each a list of rings, shell first) of a Polygon or MultiPolygon.
-fn polygons(value: &Value) -> Option<Vec<Polygon>> {
+pub(super) fn polygons(value: &Value) -> Option<Vec<Polygon>> {
     let c = value.get("coordinates")?;
     let polygon = |p: &Value| -> Option<Polygon> {
         let rings = p
@@ -353,6 +398,10 @@ fn ring_area(ring: &[(f64, f64)]) -> f64 {
 fn polygon_area_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     Ok(real((|| {
         let polys = polygons(&arg_json(args, 0)?)?;
+        if polys.len() > 1 {
+            // A MultiPolygon's polygons may overlap: measure their union.
+            return Some(super::geo_union::union_measures(&polys).0);
+        }
         let mut total = 0.0;
         for rings in &polys {
             total += ring_area(&rings[0]);
@@ -367,6 +416,9 @@ fn polygon_area_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
 fn polygon_perimeter_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     Ok(real((|| {
         let polys = polygons(&arg_json(args, 0)?)?;
+        if polys.len() > 1 {
+            return Some(super::geo_union::union_measures(&polys).1);
+        }
         Some(polys.iter().flatten().map(|r| path_length(r)).sum())
     })()))
 }
@@ -386,7 +438,7 @@ fn ring_contains(ring: &[(f64, f64)], p: (f64, f64)) -> bool {
 }
 
 /// Whether `p` is inside a polygon (its shell and none of its holes).
-fn polygon_contains(rings: &[Vec<(f64, f64)>], p: (f64, f64)) -> bool {
+pub(super) fn polygon_contains(rings: &[Vec<(f64, f64)>], p: (f64, f64)) -> bool {
     ring_contains(&rings[0], p) && !rings[1..].iter().any(|h| ring_contains(h, p))
 }
 
@@ -449,7 +501,7 @@ fn arc_distance(p: [f64; 3], a: [f64; 3], b: [f64; 3]) -> f64 {
 }
 
 /// The angular distance from `p` to a path.
-fn path_distance(p: [f64; 3], path: &[(f64, f64)]) -> f64 {
+pub(super) fn path_distance(p: [f64; 3], path: &[(f64, f64)]) -> f64 {
     path.windows(2)
         .map(|w| arc_distance(p, unit(w[0]), unit(w[1])))
         .fold(f64::INFINITY, f64::min)
@@ -827,7 +879,7 @@ fn line_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     })()))
 }
 
-fn polygon_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
+pub(super) fn polygon_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
     Ok(dynamic((|| {
         let polys = polygons(&arg_json(args, 0)?)?;
         let tolerance = tolerance_arg(args, 1)?;
@@ -855,82 +907,6 @@ fn polygon_simplify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
             1 => Some(json!({"type": "Polygon", "coordinates": out[0]})),
             _ => Some(json!({"type": "MultiPolygon", "coordinates": out})),
         }
-    })()))
-}
-
-/// Adds points along the planar edges of `path` (straight in longitude/latitude) until each
-/// piece is within `tolerance` meters of the great-circle arc between its ends.
-fn densify_path(path: &[(f64, f64)], tolerance: f64) -> Vec<(f64, f64)> {
-    fn split(a: (f64, f64), b: (f64, f64), tolerance: f64, depth: u32, out: &mut Vec<(f64, f64)>) {
-        let m = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-        let far = normalize(add(unit(a), unit(b)))
-            .is_some_and(|g| angle_between(g, unit(m)) * EARTH_RADIUS > tolerance);
-        if far && depth < 20 {
-            split(a, m, tolerance, depth + 1, out);
-            split(m, b, tolerance, depth + 1, out);
-        } else {
-            out.push(b);
-        }
-    }
-    let mut out = vec![path[0]];
-    for w in path.windows(2) {
-        split(w[0], w[1], tolerance, 0, &mut out);
-    }
-    out
-}
-
-fn densify_tolerance(args: &[ScalarValue], i: usize) -> Option<f64> {
-    let meters = if args.len() > i {
-        arg_f64(args, i)?
-    } else {
-        10.0
-    };
-    (0.1..=10_000.0).contains(&meters).then_some(meters)
-}
-
-fn polygon_densify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
-    Ok(dynamic((|| {
-        let polys = polygons(&arg_json(args, 0)?)?;
-        let tolerance = densify_tolerance(args, 1)?;
-        let out: Vec<Value> = polys
-            .iter()
-            .map(|rings| {
-                Value::Array(
-                    rings
-                        .iter()
-                        .map(|r| {
-                            let dense = densify_path(r, tolerance);
-                            Value::Array(dense.iter().map(|&(x, y)| json!([x, y])).collect())
-                        })
-                        .collect(),
-                )
-            })
-            .collect();
-        Some(if out.len() == 1 {
-            json!({"type": "Polygon", "coordinates": out[0]})
-        } else {
-            json!({"type": "MultiPolygon", "coordinates": out})
-        })
-    })()))
-}
-
-fn line_densify_row(args: &[ScalarValue]) -> DfResult<ScalarValue> {
-    Ok(dynamic((|| {
-        let g = arg_json(args, 0)?;
-        let lines = lines(&g)?;
-        let tolerance = densify_tolerance(args, 1)?;
-        let out: Vec<Value> = lines
-            .iter()
-            .map(|l| {
-                let dense = densify_path(l, tolerance);
-                Value::Array(dense.iter().map(|&(x, y)| json!([x, y])).collect())
-            })
-            .collect();
-        Some(if geometry_type(&g) == Some("LineString") {
-            json!({"type": "LineString", "coordinates": out[0]})
-        } else {
-            json!({"type": "MultiLineString", "coordinates": out})
-        })
     })()))
 }
 

@@ -681,6 +681,9 @@ impl Planner<'_> {
         match name.name.as_str() {
             "bag_unpack" => self.bag_unpack(input, args, schema, schema_open, plugin.span),
             "pivot" => self.pivot(input, args, plugin.span),
+            "geo_polygon_lookup" | "geo_line_lookup" => {
+                super::geo_lookup::plan_plugin(self, name.name.as_str(), input, args, span)
+            }
             other if super::plugins::PLUGINS.contains(&other) => self
                 .evaluate_computed(other, input, args, plugin.span)
                 .unwrap_or_else(|| {

@@ -6,6 +6,7 @@
 
 mod calls;
 mod expand;
+mod geo_lookup;
 mod join;
 mod multi_column;
 mod multi_value;
@@ -805,6 +806,7 @@ pub fn aggregate_function_names() -> Vec<&'static str> {
 pub fn plugin_names() -> Vec<&'static str> {
     let mut names = expand::PLUGINS.to_vec();
     names.extend(plugins::PLUGINS);
+    names.extend(geo_lookup::PLUGINS);
     sorted(&names)
 }
 
