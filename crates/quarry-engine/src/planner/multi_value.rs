@@ -1,5 +1,6 @@
 //! Functions whose call makes several columns: `series_stats(x)` (seven columns named
-//! `series_stats_x_min` … `series_stats_x_variance`) and `array_sort_asc/desc(a1, a2, …)` with
+//! `series_stats_x_min` … `series_stats_x_variance`), `series_decompose_anomalies`,
+//! `series_decompose` and `series_fit_line` (one column per output), and `array_sort_asc/desc(a1, a2, …)` with
 //! more than one array (one `a1_sorted` column per array).
 //!
 //! When such a call is unnamed, or assigned to a tuple `(a, b, …) = f(…)`, `print`, `extend`
@@ -90,6 +91,56 @@ fn outputs(expr: &KqlExpr) -> Option<Vec<(String, KqlExpr)>> {
                             format!("series_stats_{base}_{key}"),
                             call(convert, vec![member], span),
                         )
+                    })
+                    .collect(),
+            )
+        }
+        "series_decompose_anomalies" | "series_decompose" | "series_fit_line" => {
+            // The `_dynamic` form returns every output in one bag; each column reads its key.
+            let keys: &[(&str, Option<&str>)] = match name.name.as_str() {
+                "series_decompose_anomalies" => {
+                    &[("ad_flag", None), ("ad_score", None), ("baseline", None)]
+                }
+                "series_decompose" => &[
+                    ("baseline", None),
+                    ("seasonal", None),
+                    ("trend", None),
+                    ("residual", None),
+                ],
+                _ => &[
+                    ("rsquare", Some("todouble")),
+                    ("slope", Some("todouble")),
+                    ("variance", Some("todouble")),
+                    ("rvariance", Some("todouble")),
+                    ("interception", Some("todouble")),
+                    ("line_fit", None),
+                ],
+            };
+            let base = args
+                .first()
+                .and_then(|a| derived_name(&a.value))
+                .unwrap_or_default();
+            let bag = call(
+                &format!("{}_dynamic", name.name),
+                args.iter().map(|a| a.value.clone()).collect(),
+                span,
+            );
+            Some(
+                keys.iter()
+                    .map(|(key, convert)| {
+                        let member = index(
+                            &bag,
+                            Literal::String {
+                                value: key.to_string(),
+                                obfuscated: false,
+                            },
+                            span,
+                        );
+                        let value = match convert {
+                            Some(function) => call(function, vec![member], span),
+                            None => member,
+                        };
+                        (format!("{}_{base}_{key}", name.name), value)
                     })
                     .collect(),
             )
