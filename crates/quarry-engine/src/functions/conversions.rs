@@ -723,10 +723,23 @@ pub(super) const NAMES: &[&str] = &[
     "parse_json",
     "parsejson",
     "toguid",
+    "new_guid",
 ];
 
 /// Plans `name(args)` if it belongs to this family.
 pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> FamilyResult {
+    if name == "new_guid" {
+        // A fresh random (version 4) guid per row: DataFusion's uuid() text, read as a guid.
+        return Some(check_arity(name, args, 0, 0, ctx).map(|_| {
+            udf_call(
+                "toguid",
+                DataType::FixedSizeBinary(16),
+                0,
+                k_convert,
+                vec![datafusion::functions::string::expr_fn::uuid()],
+            )
+        }));
+    }
     let target = match name {
         "tostring" => DataType::Utf8,
         "toint" => DataType::Int32,

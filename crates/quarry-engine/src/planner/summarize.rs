@@ -43,6 +43,8 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "any",
     "arg_max",
     "arg_min",
+    "argmax",
+    "argmin",
     "stdev",
     "stdevp",
     "variance",
@@ -172,9 +174,12 @@ impl Planner<'_> {
             // arg_max / arg_min expand to several columns.
             if let ExprKind::Call { function, args } = &aggregate.expr.kind {
                 if let ExprKind::Name { name } = &function.kind {
-                    if matches!(name.name.as_str(), "arg_max" | "arg_min") {
+                    if matches!(
+                        name.name.as_str(),
+                        "arg_max" | "arg_min" | "argmax" | "argmin"
+                    ) {
                         self.arg_extreme(
-                            &name.name == "arg_max",
+                            name.name.contains("max"),
                             args,
                             aggregate,
                             &schema,
