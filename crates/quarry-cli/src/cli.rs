@@ -305,6 +305,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub syntax: bool,
 
+    /// Also run every query that plans, over the empty tables: finds what fails only at run
+    /// time (a file `externaldata` cannot read, a type DataFusion rejects while executing).
+    #[arg(long, conflicts_with = "syntax")]
+    pub run: bool,
+
     /// Output format: human-readable diagnostics or one JSON document.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

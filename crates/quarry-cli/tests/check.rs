@@ -110,9 +110,25 @@ fn an_unknown_table_is_reported_as_such() {
 }
 
 #[test]
+fn run_reports_what_fails_only_when_a_plan_runs() {
+    let external = "tests/fixtures/plan/external.kql";
+    let planned = quarry(&["check", external]);
+    assert_eq!(planned.status.code(), Some(0), "{}", stdout(&planned));
+    let (output, value) = json(&["check", "--run", external, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let plan = &value["files"][0]["queries"][0]["plan"];
+    assert_eq!(plan["code"], "quarry::run-error");
+    let message = plan["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("https://example.com/watchlist.csv") && message.contains("local files"),
+        "{message}"
+    );
+}
+
+#[test]
 fn unsupported_features_warn_but_do_not_fail() {
     let paths = [
-        "tests/fixtures/plan/external.kql",
+        "tests/fixtures/plan/find.kql",
         "tests/fixtures/plan/template-rule.yaml",
     ];
     let mut args = vec!["check"];
@@ -134,16 +150,11 @@ fn unsupported_features_warn_but_do_not_fail() {
     assert_eq!(value["unsupported"], 2);
     assert_eq!(value["planned"], 0);
     assert_eq!(value["plan_errors"], 0);
-    let external = &value["files"][0]["queries"][0];
-    assert_eq!(external["ok"], true);
-    assert_eq!(external["plan"]["status"], "unsupported");
-    assert!(
-        external["plan"]["feature"]
-            .as_str()
-            .is_some_and(|f| f.starts_with("externaldata")),
-        "{external:#}"
-    );
-    let warning = not_supported(external);
+    let find = &value["files"][0]["queries"][0];
+    assert_eq!(find["ok"], true);
+    assert_eq!(find["plan"]["status"], "unsupported");
+    assert_eq!(find["plan"]["feature"], "operator find", "{find:#}");
+    let warning = not_supported(find);
     assert_eq!(warning["severity"], "warning");
     assert_eq!(warning["line"], 2);
 
@@ -249,9 +260,9 @@ fn a_folder_is_searched_and_yaml_without_a_query_is_skipped() {
     let output = quarry(&["check", "tests/fixtures"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
-    // good.kql, bad.kql, bad-rule.yaml, malformed.yaml and the four under plan/; not
+    // good.kql, bad.kql, bad-rule.yaml, malformed.yaml and the five under plan/; not
     // no-query.yaml, not notes.md.
-    assert_eq!(last_line(&out), "parsed 5 of 8 queries");
+    assert_eq!(last_line(&out), "parsed 6 of 9 queries");
     assert!(!out.contains("no-query.yaml"), "{out}");
 }
 

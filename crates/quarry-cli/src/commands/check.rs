@@ -132,6 +132,16 @@ impl Summary {
     }
 }
 
+/// How long `--run` lets one query run over the empty tables.
+const RUN_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What checking does after parsing: plan in `session` (every embedded table, empty), and with
+/// `run` also execute the plan.
+struct Checker {
+    session: Session,
+    run: bool,
+}
+
 /// Runs `quarry check`.
 pub fn run(args: &CheckArgs) -> Result<Outcome, CommandError> {
     let inputs = collect_inputs(&args.paths)?;
@@ -139,11 +149,16 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, CommandError> {
     let session = if args.syntax {
         None
     } else {
-        let session = Session::new(SessionConfig::default()).map_err(|e| {
-            CommandError::Failed(format!("cannot start a session for planning: {e}"))
-        })?;
+        let session = Session::new(SessionConfig {
+            time_limit: Some(RUN_TIME_LIMIT),
+            ..SessionConfig::default()
+        })
+        .map_err(|e| CommandError::Failed(format!("cannot start a session for planning: {e}")))?;
         session.register_empty_schemas(quarry_schema::Catalog::embedded());
-        Some(session)
+        Some(Checker {
+            session,
+            run: args.run,
+        })
     };
     let checked = check_inputs(&inputs, session.as_ref());
     let summary = Summary::of(&checked, session.is_some());
@@ -232,7 +247,7 @@ fn collect_folder(folder: &Path, inputs: &mut Vec<Input>) {
 
 /// Checks every input, in order, on as many threads as there are cores: planning a query costs
 /// far more than parsing it, and queries are independent (the session is only read).
-fn check_inputs(inputs: &[Input], session: Option<&Session>) -> Vec<CheckedFile> {
+fn check_inputs(inputs: &[Input], session: Option<&Checker>) -> Vec<CheckedFile> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(inputs.len())
@@ -275,7 +290,7 @@ fn check_inputs(inputs: &[Input], session: Option<&Session>) -> Vec<CheckedFile>
 
 /// Checks one input, planning with `session` unless it is `None`; `None` for a YAML file without
 /// a `query`.
-fn check_input(input: &Input, session: Option<&Session>) -> Option<CheckedFile> {
+fn check_input(input: &Input, session: Option<&Checker>) -> Option<CheckedFile> {
     let (path, kind) = match input {
         Input::File(path, kind) => (path, *kind),
         Input::Unreadable(path, reason) => {
@@ -321,7 +336,7 @@ fn unreadable(path: &Path, reason: String) -> CheckedFile {
 }
 
 /// A whole file of KQL (after a BOM, if any).
-fn check_kql_file(source: &str, session: Option<&Session>) -> CheckedQuery {
+fn check_kql_file(source: &str, session: Option<&Checker>) -> CheckedQuery {
     let (shift, text) = match source.strip_prefix(BOM) {
         Some(rest) => (BOM.len(), rest),
         None => (0, source),
@@ -330,7 +345,7 @@ fn check_kql_file(source: &str, session: Option<&Session>) -> CheckedQuery {
 }
 
 /// The `query:` of an Azure-Sentinel rule; `None` when there is none.
-fn check_rule_file(source: &str, session: Option<&Session>) -> Option<CheckedQuery> {
+fn check_rule_file(source: &str, session: Option<&Checker>) -> Option<CheckedQuery> {
     match read_rule_query(source) {
         Ok(Some(rule_query)) => Some(check_query(
             source,
@@ -349,7 +364,7 @@ fn check_query(
     source: &str,
     text: &str,
     to_file: impl Fn(usize) -> usize,
-    session: Option<&Session>,
+    session: Option<&Checker>,
 ) -> CheckedQuery {
     // A parser bug must not end the whole run: report it as a failed query and go on.
     let parsed = match std::panic::catch_unwind(|| quarry_kql::parse(text)) {
@@ -406,12 +421,41 @@ fn check_query(
     }
 }
 
+/// Executes a query that plans, over the empty tables: what fails only when a plan runs (a
+/// file `externaldata` cannot read, an operator DataFusion rejects while executing).
+fn run_query(session: &Session, text: &str) -> (PlanStatus, Option<FileDiagnostic>) {
+    let run = || -> Result<(), EngineError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Execution(e.into()))?;
+        runtime.block_on(session.run(text)).map(|_| ())
+    };
+    let message = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(())) => return (PlanStatus::Ok, None),
+        Ok(Err(error)) => format!("running over empty tables failed: {error}"),
+        Err(_) => "internal error: running this query over empty tables panicked".to_string(),
+    };
+    let code = "quarry::run-error".to_string();
+    let diagnostic = FileDiagnostic {
+        code: code.clone(),
+        severity: Severity::Error,
+        message: message.clone(),
+        span: Some((0, 0)),
+        label: None,
+        help: None,
+    };
+    (PlanStatus::Error { code, message }, Some(diagnostic))
+}
+
 /// Binds and plans a query that parses; the outcome and its diagnostic, whose span is still in
 /// the query text.
-fn plan_query(session: &Session, text: &str) -> (PlanStatus, Option<FileDiagnostic>) {
+fn plan_query(checker: &Checker, text: &str) -> (PlanStatus, Option<FileDiagnostic>) {
+    let session = &checker.session;
     // A planner bug must not end the whole run either.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.plan_only(text)));
     let error = match result {
+        Ok(Ok(())) if checker.run => return run_query(session, text),
         Ok(Ok(())) => return (PlanStatus::Ok, None),
         Ok(Err(error)) => error,
         Err(_) => {
