@@ -1,6 +1,10 @@
-//! `make_set`: the distinct values of a group as a `dynamic` array, in the order they were first
-//! seen (as Kusto returns them on one node), at most `max_size` of them; `dynamic` arrays
-//! contribute their elements.
+//! `make_set`: the distinct values of a group as a `dynamic` array, at most `max_size` of them;
+//! `dynamic` arrays contribute their elements.
+//!
+//! In one partition the values keep the order they were first seen, as Kusto returns them on one
+//! node. When partial sets from several partitions are merged, the order they arrive in (and so
+//! which values a `max_size` keeps) would change from run to run; the merged set is sorted and
+//! then cut instead, so that a hunt's findings are the same every time it runs.
 
 use super::dynamic::scalar_to_json;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
@@ -62,6 +66,7 @@ impl AggregateUDFImpl for MakeSet {
             max_size: self.max_size,
             values: IndexSet::new(),
             bytes: 0,
+            merged: false,
         }))
     }
     fn default_value(&self, _data_type: &DataType) -> DfResult<ScalarValue> {
@@ -78,11 +83,14 @@ struct MakeSetAccumulator {
     max_size: usize,
     values: IndexSet<ScalarValue>,
     bytes: usize,
+    /// Partial sets were merged: the values are sorted and cut to `max_size` at the end.
+    merged: bool,
 }
 
 impl MakeSetAccumulator {
     fn insert(&mut self, value: ScalarValue) {
-        if self.values.len() >= self.max_size || value.is_null() {
+        // Merged partial sets are each cut already; the union is cut after sorting.
+        if (!self.merged && self.values.len() >= self.max_size) || value.is_null() {
             return;
         }
         let size = value.size();
@@ -130,6 +138,7 @@ impl Accumulator for MakeSetAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+        self.merged = true;
         let lists = states[0].as_list::<i32>();
         for row in 0..lists.len() {
             if lists.is_null(row) {
@@ -152,6 +161,11 @@ impl Accumulator for MakeSetAccumulator {
     }
 
     fn evaluate(&mut self) -> DfResult<ScalarValue> {
+        if self.merged {
+            self.values
+                .sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            self.values.truncate(self.max_size);
+        }
         let items: Vec<Value> = self
             .values
             .iter()
@@ -166,5 +180,54 @@ impl Accumulator for MakeSetAccumulator {
         std::mem::size_of_val(self)
             + self.bytes
             + self.values.capacity() * std::mem::size_of::<ScalarValue>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::StringArray;
+
+    fn accumulator(max_size: usize) -> MakeSetAccumulator {
+        MakeSetAccumulator {
+            element: DataType::Utf8,
+            flatten: false,
+            max_size,
+            values: IndexSet::new(),
+            bytes: 0,
+            merged: false,
+        }
+    }
+
+    fn partial(values: &[&str], max_size: usize) -> ArrayRef {
+        let mut partial = accumulator(max_size);
+        let input: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
+        partial.update_batch(&[input]).unwrap();
+        partial.state().unwrap()[0].to_array().unwrap()
+    }
+
+    #[test]
+    fn one_partition_keeps_first_seen_order_and_max_size() {
+        let mut set = accumulator(2);
+        let input: ArrayRef = Arc::new(StringArray::from(vec!["b", "a", "b", "c"]));
+        set.update_batch(&[input]).unwrap();
+        assert_eq!(
+            set.evaluate().unwrap(),
+            ScalarValue::LargeUtf8(Some(r#"["b","a"]"#.into()))
+        );
+    }
+
+    #[test]
+    fn merged_partitions_give_the_same_set_in_any_order() {
+        let (first, second) = (partial(&["z", "b", "y"], 2), partial(&["a", "b", "c"], 2));
+        let mut one_way = accumulator(3);
+        one_way.merge_batch(std::slice::from_ref(&first)).unwrap();
+        one_way.merge_batch(std::slice::from_ref(&second)).unwrap();
+        let mut other_way = accumulator(3);
+        other_way.merge_batch(&[second]).unwrap();
+        other_way.merge_batch(&[first]).unwrap();
+        let expected = ScalarValue::LargeUtf8(Some(r#"["a","b","z"]"#.into()));
+        assert_eq!(one_way.evaluate().unwrap(), expected);
+        assert_eq!(other_way.evaluate().unwrap(), expected);
     }
 }
