@@ -1,5 +1,5 @@
-//! Finishing steps for aggregates computed as a collected list (`array_agg`): the
-//! nearest-rank percentile, merging property bags (`make_bag`) and `make_list`'s array.
+//! Finishing steps for aggregates computed as a collected list (`array_agg`): merging property
+//! bags (`make_bag`) and `make_list`'s array. Percentiles are in `percentiles.rs`.
 
 use super::dynamic::scalar_to_json;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, LargeStringBuilder};
@@ -9,17 +9,6 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use std::sync::Arc;
-
-/// `percentile(x, p)` over a sorted list: the nearest-rank value (rank `ceil(p/100 · n)`), as
-/// Kusto computes percentiles on small inputs.
-pub(crate) fn nearest_rank(sorted_list: Expr, percent: f64, element: DataType) -> Expr {
-    ScalarUDF::new_from_impl(NearestRank {
-        percent: OrderedF64(percent),
-        element,
-        signature: Signature::any(1, Volatility::Immutable),
-    })
-    .call(vec![sorted_list])
-}
 
 /// `make_bag(d)` over a list of JSON objects: one object with every key (the first value of a
 /// key wins, as Kusto keeps the first).
@@ -87,62 +76,6 @@ impl ScalarUDFImpl for FinishList {
             out.append_value(serde_json::Value::Array(list).to_string());
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
-}
-
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct NearestRank {
-    percent: OrderedF64,
-    element: DataType,
-    signature: Signature,
-}
-
-/// An f64 compared by its bits, so that the UDF can derive `Eq` and `Hash`.
-#[derive(Debug, Clone, Copy)]
-struct OrderedF64(f64);
-
-impl PartialEq for OrderedF64 {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.to_bits() == other.0.to_bits()
-    }
-}
-impl Eq for OrderedF64 {}
-impl std::hash::Hash for OrderedF64 {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.to_bits().hash(state)
-    }
-}
-
-impl ScalarUDFImpl for NearestRank {
-    fn name(&self) -> &str {
-        "kql_percentile_nearest_rank"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
-        Ok(self.element.clone())
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let lists = &arrays[0];
-        let mut values = Vec::with_capacity(lists.len());
-        for row in 0..lists.len() {
-            let Some(items) = list_items(lists, row)? else {
-                values.push(ScalarValue::try_from(&self.element)?);
-                continue;
-            };
-            let present: Vec<usize> = (0..items.len()).filter(|i| items.is_valid(*i)).collect();
-            if present.is_empty() {
-                values.push(ScalarValue::try_from(&self.element)?);
-                continue;
-            }
-            let n = present.len() as f64;
-            let rank = ((self.percent.0 / 100.0) * n).ceil().max(1.0) as usize;
-            let index = present[rank.min(present.len()) - 1];
-            values.push(ScalarValue::try_from_array(&items, index)?.cast_to(&self.element)?);
-        }
-        Ok(ColumnarValue::Array(ScalarValue::iter_to_array(values)?))
     }
 }
 

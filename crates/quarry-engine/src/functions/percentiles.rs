@@ -274,19 +274,24 @@ impl ScalarUDFImpl for Digest {
         let mut out = LargeStringBuilder::new();
         for row in 0..arrays[0].len() {
             let pairs = weighted_items(&arrays[0], arrays.get(1), row)?;
-            let state: Vec<Value> = pairs
-                .iter()
-                .map(|(value, weight)| {
-                    Value::Array(vec![
-                        scalar_to_json(value).unwrap_or(Value::Null),
-                        serde_json::Number::from_f64(*weight).map_or(Value::Null, Value::Number),
-                    ])
-                })
-                .collect();
-            out.append_value(Value::Array(state).to_string());
+            out.append_value(digest_text(pairs.into_iter().map(|(value, weight)| {
+                (scalar_to_json(&value).unwrap_or(Value::Null), weight)
+            })));
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
+}
+
+/// The JSON text of a `tdigest` state: its `[value, weight]` pairs.
+fn digest_text(pairs: impl IntoIterator<Item = (Value, f64)>) -> String {
+    let state: Vec<Value> = pairs
+        .into_iter()
+        .map(|(value, weight)| {
+            let weight = serde_json::Number::from_f64(weight).map_or(Value::Null, Value::Number);
+            Value::Array(vec![value, weight])
+        })
+        .collect();
+    Value::Array(state).to_string()
 }
 
 /// The `[value, weight]` pairs of a `tdigest` state's JSON text.
@@ -349,15 +354,7 @@ impl ScalarUDFImpl for MergeDigests {
                 }
             }
             sort_pairs(&mut pairs);
-            let state: Vec<Value> = pairs
-                .into_iter()
-                .map(|(value, weight)| {
-                    let weight =
-                        serde_json::Number::from_f64(weight).map_or(Value::Null, Value::Number);
-                    Value::Array(vec![value, weight])
-                })
-                .collect();
-            out.append_value(Value::Array(state).to_string());
+            out.append_value(digest_text(pairs));
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }

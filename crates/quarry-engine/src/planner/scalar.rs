@@ -418,12 +418,7 @@ impl Planner<'_> {
 
     fn scalar_subquery(&mut self, expr: &KqlExpr) -> Result<Expr> {
         let relation = self.plan_tabular(expr)?;
-        let first = relation
-            .schema()
-            .fields()
-            .first()
-            .map(|f| f.name().clone())
-            .ok_or_else(|| EngineError::bind("the subquery has no columns", expr.span))?;
+        let first = first_column(&relation, expr.span)?;
         let plan = relation
             .builder()
             .project(vec![super::column(&first)])?
@@ -626,12 +621,7 @@ impl Planner<'_> {
                 && (case_insensitive || matches!(op, ListOp::In | ListOp::NotIn))
             {
                 let relation = self.plan_tabular(single)?;
-                let first = relation
-                    .schema()
-                    .fields()
-                    .first()
-                    .map(|f| f.name().clone())
-                    .ok_or_else(|| EngineError::bind("the subquery has no columns", single.span))?;
+                let first = first_column(&relation, single.span)?;
                 let lower = datafusion::functions::expr_fn::lower;
                 // The listed column gets a name of its own: when it shares the tested column's
                 // name, DataFusion's decorrelation into a semi join finds the name ambiguous.
@@ -649,12 +639,7 @@ impl Planner<'_> {
             // `x has_any (T)`: the terms are the distinct values of T's first column.
             if self.is_tabular(single) && matches!(op, ListOp::HasAny | ListOp::HasAll) {
                 let relation = self.plan_tabular(single)?;
-                let first = relation
-                    .schema()
-                    .fields()
-                    .first()
-                    .map(|f| f.name().clone())
-                    .ok_or_else(|| EngineError::bind("the subquery has no columns", single.span))?;
+                let first = first_column(&relation, single.span)?;
                 let terms = crate::functions::make_set::make_set(
                     column(&first),
                     crate::functions::make_set::MAX_COLLECTED,
@@ -929,6 +914,16 @@ fn decimal_arithmetic(
         binary_expr(real(l), operator, divisor),
         crate::types::arrow_type(crate::types::KustoType::Decimal),
     ))
+}
+
+/// The name of a subquery's first column, the one `toscalar`, `in (T)` and `has_any (T)` read.
+fn first_column(relation: &super::Relation, span: Span) -> Result<String> {
+    relation
+        .schema()
+        .fields()
+        .first()
+        .map(|f| f.name().clone())
+        .ok_or_else(|| EngineError::bind("the subquery has no columns", span))
 }
 
 /// A JSON array element as a literal of the matching Arrow type.

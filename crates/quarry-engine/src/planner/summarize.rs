@@ -277,7 +277,13 @@ impl Planner<'_> {
                                 coalesce(vec![cast(reference, DataType::Float64), lit(f64::NAN)])
                             }
                             Finish::Percentile(percent, element) => {
-                                collected::nearest_rank(reference, percent, element)
+                                percentiles::weighted_percentiles(
+                                    reference,
+                                    None,
+                                    &[percent],
+                                    element,
+                                    percentiles::PercentileOutput::Single(0),
+                                )
                             }
                             Finish::MergeBags => collected::merge_bags(reference),
                             Finish::Long => cast(reference, DataType::Int64),
@@ -451,11 +457,10 @@ impl Planner<'_> {
                     .type_of(&planned[0], schema)
                     .unwrap_or(DataType::Float64);
                 let value = first();
-                let sorted = array_agg(value.clone())
-                    .order_by(vec![value.clone().sort(true, false)])
-                    .filter(value.is_not_null())
-                    .build()?;
-                (sorted, Finish::Percentile(percent, element))
+                (
+                    collected_by_value(&value, value.clone())?,
+                    Finish::Percentile(percent, element),
+                )
             }
             "percentilew" | "percentilesw" | "percentiles_array" | "percentilesw_array"
             | "tdigest" => {
