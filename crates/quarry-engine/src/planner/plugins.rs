@@ -71,6 +71,25 @@ fn axis_values(array: &ArrayRef) -> Result<Vec<Option<i64>>> {
 }
 
 /// Rebuilds an axis column of type `data_type` from i64 values.
+/// The first output columns of a bin-based plugin: the axis (named, its values, its type), then
+/// each dimension column taken at the row of `group_rows` that stands for the output row's group.
+fn axis_and_dimensions(
+    (axis_name, axis_values, axis_type): (&str, Vec<i64>, &DataType),
+    dims: &[String],
+    batch: &RecordBatch,
+    group_rows: Vec<u32>,
+) -> Result<Vec<(String, ArrayRef)>> {
+    let group_indices = UInt32Array::from(group_rows);
+    let mut columns = vec![(axis_name.to_string(), axis_array(axis_values, axis_type)?)];
+    for dim in dims {
+        columns.push((
+            dim.clone(),
+            take(batch_column(batch, dim)?.as_ref(), &group_indices, None)?,
+        ));
+    }
+    Ok(columns)
+}
+
 fn axis_array(values: Vec<i64>, data_type: &DataType) -> Result<ArrayRef> {
     let longs: ArrayRef = Arc::new(Int64Array::from(values));
     Ok(cast(&longs, data_type)?)
@@ -584,17 +603,12 @@ impl Planner<'_> {
                 out_value_rows.push(nearest_rank(&values, &rows, percent)?);
             }
         }
-        let group_indices = UInt32Array::from(out_group_rows);
-        let mut columns = vec![(
-            index.clone(),
-            axis_array(out_axis, index_array.data_type())?,
-        )];
-        for dim in &dims {
-            columns.push((
-                dim.clone(),
-                take(batch_column(&batch, dim)?.as_ref(), &group_indices, None)?,
-            ));
-        }
+        let mut columns = axis_and_dimensions(
+            (&index, out_axis, index_array.data_type()),
+            &dims,
+            &batch,
+            out_group_rows,
+        )?;
         let percent_text = if percent.fract() == 0.0 {
             format!("{}", percent as i64)
         } else {
@@ -708,17 +722,12 @@ impl Planner<'_> {
                 out_counts.push(group_counts.get(&at).copied().unwrap_or(0));
             }
         }
-        let group_indices = UInt32Array::from(out_groups);
-        let mut columns = vec![(
-            timeline.clone(),
-            axis_array(out_axis, timeline_array.data_type())?,
-        )];
-        for dim in &dims {
-            columns.push((
-                dim.clone(),
-                take(batch_column(&batch, dim)?.as_ref(), &group_indices, None)?,
-            ));
-        }
+        let mut columns = axis_and_dimensions(
+            (&timeline, out_axis, timeline_array.data_type()),
+            &dims,
+            &batch,
+            out_groups,
+        )?;
         columns.push((
             "count_sessions".into(),
             Arc::new(Int64Array::from(out_counts)),
@@ -779,17 +788,12 @@ impl Planner<'_> {
                 total.push(seen.len() as i64);
             }
         }
-        let group_indices = UInt32Array::from(out_groups);
-        let mut columns = vec![(
-            timeline.clone(),
-            axis_array(out_axis, timeline_array.data_type())?,
-        )];
-        for dim in &dims {
-            columns.push((
-                dim.clone(),
-                take(batch_column(&batch, dim)?.as_ref(), &group_indices, None)?,
-            ));
-        }
+        let mut columns = axis_and_dimensions(
+            (&timeline, out_axis, timeline_array.data_type()),
+            &dims,
+            &batch,
+            out_groups,
+        )?;
         for (name, values) in [
             ("count", count),
             ("dcount", dcount),
