@@ -415,6 +415,9 @@ pub struct QueryArgs {
     /// DataFusion's optimised plan and the physical plan.
     #[arg(long)]
     pub explain: bool,
+    /// Let `externaldata` download sources at network addresses (refused by default).
+    #[arg(long)]
+    pub allow_network: bool,
 
     /// Read the tables of this workspace (when it exists; the default is ./quarry-data).
     #[command(flatten)]
@@ -777,6 +780,9 @@ pub struct HuntArgs {
     /// read once and sharing them in memory.
     #[arg(long)]
     pub no_shared_scans: bool,
+    /// Let `externaldata` download sources at network addresses (refused by default).
+    #[arg(long)]
+    pub allow_network: bool,
     /// List every rule in the text report, not only those that fired or failed.
     #[arg(long)]
     pub all: bool,

@@ -120,9 +120,16 @@ fn run_reports_what_fails_only_when_a_plan_runs() {
     assert_eq!(plan["code"], "quarry::run-error");
     let message = plan["message"].as_str().unwrap_or_default();
     assert!(
-        message.contains("https://example.com/watchlist.csv") && message.contains("local files"),
+        message.contains("/nonexistent/quarry-watchlist.csv") && message.contains("cannot read"),
         "{message}"
     );
+}
+
+#[test]
+fn run_reads_a_network_source_as_an_empty_table() {
+    let network = "tests/fixtures/plan/network.kql";
+    let output = quarry(&["check", "--run", network]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
 
 #[test]
@@ -260,9 +267,9 @@ fn a_folder_is_searched_and_yaml_without_a_query_is_skipped() {
     let output = quarry(&["check", "tests/fixtures"]);
     let out = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
-    // good.kql, bad.kql, bad-rule.yaml, malformed.yaml and the five under plan/; not
+    // good.kql, bad.kql, bad-rule.yaml, malformed.yaml and the six under plan/; not
     // no-query.yaml, not notes.md.
-    assert_eq!(last_line(&out), "parsed 6 of 9 queries");
+    assert_eq!(last_line(&out), "parsed 7 of 10 queries");
     assert!(!out.contains("no-query.yaml"), "{out}");
 }
 

@@ -1,10 +1,12 @@
 //! `externaldata`: a table read from files when the query runs, typed by the columns the query
 //! declares.
 //!
-//! Quarry reads local files only (a path, or a `file://` URI). A network address is refused when
-//! the query runs, with an error naming it: rules often point `externaldata` at lists on GitHub,
-//! and a hunt on a laptop must not fetch from the internet behind the user's back. The query
-//! still plans, so such rules bind and show their schema.
+//! Sources are local files (a path, or a `file://` URI) or network addresses. What happens to a
+//! network address is the session's [`NetworkAccess`]: by default it is refused when the query
+//! runs, with an error naming it, because rules often point `externaldata` at lists on GitHub and
+//! a hunt on a laptop must not reach the internet behind the user's back. The user can allow it
+//! (`--allow-network`); `quarry check --run` reads such a source as empty, as it does every table.
+//! The query plans in every case, so such rules bind and show their schema.
 
 use crate::functions::convert_text;
 use async_trait::async_trait;
@@ -15,8 +17,27 @@ use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How `externaldata` treats a source at a network address (`https://…`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NetworkAccess {
+    /// The query fails with an error that names the address.
+    #[default]
+    Refuse,
+    /// The source is downloaded when the query runs.
+    Fetch,
+    /// The source has no rows (for checking queries over empty inputs).
+    Empty,
+}
+
+/// The longest a download may take.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest source that is downloaded; a larger one is an error, not a truncated table.
+const MAX_FETCH_BYTES: u64 = 256 << 20;
 
 /// The text formats `externaldata` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,28 +81,51 @@ impl ExternalFormat {
 }
 
 /// A table whose rows are read from `sources` when a query scans it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ExternalTable {
     schema: SchemaRef,
     sources: Vec<String>,
     format: ExternalFormat,
     ignore_first_record: bool,
+    network: NetworkAccess,
 }
 
 impl ExternalTable {
-    /// A table of `schema` read from `sources` (paths, `file://` or network URIs).
+    /// A table of `schema` read from `sources` (paths, `file://` or network URIs), treating
+    /// network addresses as `network` says.
     pub fn new(
         schema: SchemaRef,
         sources: Vec<String>,
         format: ExternalFormat,
         ignore_first_record: bool,
+        network: NetworkAccess,
     ) -> Self {
         ExternalTable {
             schema,
             sources,
             format,
             ignore_first_record,
+            network,
         }
+    }
+
+    /// The text of one source, or `None` when it is a network address read as empty.
+    fn source_text(&self, source: &str) -> DfResult<Option<(String, PathBuf)>> {
+        let Some(path) = local_path(source) else {
+            return match self.network {
+                NetworkAccess::Refuse => Err(DataFusionError::Execution(format!(
+                    "externaldata: `{source}` is a network address, and network access is off; \
+                     allow it with --allow-network, or download the file and give its path \
+                     (or load it as a watchlist)"
+                ))),
+                NetworkAccess::Empty => Ok(None),
+                NetworkAccess::Fetch => fetch(source).map(|text| Some((text, source.into()))),
+            };
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            DataFusionError::Execution(format!("externaldata: cannot read {}: {e}", path.display()))
+        })?;
+        Ok(Some((text, path)))
     }
 
     /// Reads every source into one batch of the declared schema.
@@ -89,13 +133,9 @@ impl ExternalTable {
         let width = self.schema.fields().len();
         let mut columns: Vec<StringBuilder> = (0..width).map(|_| StringBuilder::new()).collect();
         for source in &self.sources {
-            let path = local_path(source)?;
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                DataFusionError::Execution(format!(
-                    "externaldata: cannot read {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let Some((text, path)) = self.source_text(source)? else {
+                continue;
+            };
             match self.format {
                 ExternalFormat::Json => self.read_json(&text, &path, &mut columns)?,
                 ExternalFormat::Txt => {
@@ -178,19 +218,42 @@ impl ExternalTable {
     }
 }
 
-/// The local file `source` names, or an error for a network address.
-fn local_path(source: &str) -> DfResult<PathBuf> {
+/// The local file `source` names, or `None` for a network address.
+fn local_path(source: &str) -> Option<PathBuf> {
     let lower = source.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("file://") {
-        return Ok(PathBuf::from(&source[source.len() - rest.len()..]));
+        return Some(PathBuf::from(&source[source.len() - rest.len()..]));
     }
     if lower.contains("://") {
-        return Err(DataFusionError::Execution(format!(
-            "externaldata: `{source}` is a network address; Quarry reads only local files, \
-             so download it and give its path (or load it as a watchlist)"
+        return None;
+    }
+    Some(PathBuf::from(source))
+}
+
+/// Downloads `url` as text, within [`FETCH_TIMEOUT`] and [`MAX_FETCH_BYTES`].
+fn fetch(url: &str) -> DfResult<String> {
+    let failed = |reason: String| {
+        DataFusionError::Execution(format!("externaldata: cannot download `{url}`: {reason}"))
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(FETCH_TIMEOUT))
+        .build()
+        .into();
+    let response = agent.get(url).call().map_err(|e| failed(e.to_string()))?;
+    let mut bytes = Vec::new();
+    response
+        .into_body()
+        .into_reader()
+        .take(MAX_FETCH_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| failed(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FETCH_BYTES {
+        return Err(failed(format!(
+            "it is larger than {} MiB",
+            MAX_FETCH_BYTES >> 20
         )));
     }
-    Ok(PathBuf::from(source))
+    String::from_utf8(bytes).map_err(|_| failed("it is not UTF-8 text".to_string()))
 }
 
 #[async_trait]
@@ -210,7 +273,11 @@ impl TableProvider for ExternalTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let batch = self.read()?;
+        // Reading may download or read large files: off the async workers.
+        let table = self.clone();
+        let batch = tokio::task::spawn_blocking(move || table.read())
+            .await
+            .map_err(|e| DataFusionError::Execution(format!("externaldata: {e}")))??;
         let table = MemTable::try_new(self.schema.clone(), vec![vec![batch]])?;
         table.scan(state, projection, filters, limit).await
     }
@@ -221,6 +288,7 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+    use std::io::{BufRead, BufReader, Write};
 
     fn schema() -> SchemaRef {
         Arc::new(Schema::new(vec![
@@ -229,18 +297,17 @@ mod tests {
         ]))
     }
 
+    fn csv_table(source: String, network: NetworkAccess) -> ExternalTable {
+        ExternalTable::new(schema(), vec![source], ExternalFormat::Csv, true, network)
+    }
+
     #[test]
     fn reads_csv_with_a_header_and_types_the_columns() {
         let dir = std::env::temp_dir().join(format!("quarry-external-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("list.csv");
         std::fs::write(&file, "Name,Count\nalpha,3\n\"b,eta\",x\n").unwrap();
-        let table = ExternalTable::new(
-            schema(),
-            vec![format!("file://{}", file.display())],
-            ExternalFormat::Csv,
-            true,
-        );
+        let table = csv_table(format!("file://{}", file.display()), NetworkAccess::Refuse);
         let batch = table.read().unwrap();
         assert_eq!(batch.num_rows(), 2);
         let names = batch.column(0).as_string::<i32>();
@@ -252,18 +319,61 @@ mod tests {
     }
 
     #[test]
-    fn a_network_address_is_refused_with_its_name() {
-        let table = ExternalTable::new(
-            schema(),
-            vec!["https://example.com/list.csv".into()],
-            ExternalFormat::Csv,
-            false,
-        );
-        let message = table.read().unwrap_err().to_string();
-        assert!(
-            message.contains("https://example.com/list.csv"),
-            "{message}"
-        );
-        assert!(message.contains("local files"), "{message}");
+    fn a_network_address_is_refused_with_its_name_unless_allowed() {
+        let url = "https://example.com/list.csv".to_string();
+        let message = csv_table(url.clone(), NetworkAccess::Refuse)
+            .read()
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains(&url), "{message}");
+        assert!(message.contains("--allow-network"), "{message}");
+        let empty = csv_table(url, NetworkAccess::Empty).read().unwrap();
+        assert_eq!(empty.num_rows(), 0);
+    }
+
+    /// Serves `body` once over HTTP on a local port and returns its URL.
+    fn serve_once(body: &'static str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                line.clear();
+            }
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(reply.as_bytes()).unwrap();
+        });
+        format!("http://{address}/list.csv")
+    }
+
+    #[test]
+    fn an_allowed_network_address_is_downloaded() {
+        let url = serve_once("Name,Count\ngamma,7\n");
+        let batch = csv_table(url, NetworkAccess::Fetch).read().unwrap();
+        assert_eq!(batch.num_rows(), 1);
+        assert_eq!(batch.column(0).as_string::<i32>().value(0), "gamma");
+        assert_eq!(batch.column(1).as_primitive::<Int64Type>().value(0), 7);
+    }
+
+    #[test]
+    fn a_failed_download_names_the_address() {
+        // A port nothing listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/gone.csv");
+        let message = csv_table(url.clone(), NetworkAccess::Fetch)
+            .read()
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("cannot download"), "{message}");
+        assert!(message.contains(&url), "{message}");
     }
 }

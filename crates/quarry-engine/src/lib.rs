@@ -9,6 +9,7 @@
 //! registered with [`Session::register_function`], see [`stored`]) and read Sentinel
 //! watchlists with `_GetWatchlist('name')` from CSV files (see [`watchlist`]).
 
+mod bounded_filter_pushdown;
 pub mod conformance;
 pub mod coverage;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod values;
 pub mod watchlist;
 
 pub use error::{EngineError, Result};
+pub use external::NetworkAccess;
 pub use output::{QueryOutput, QueryWarning, RenderRequest, ScanStats};
 pub use session::{PlanObserver, Session, SessionConfig};
 pub use stored::{CompiledFunction, StoredFunction, StoredFunctionError, StoredParameter};

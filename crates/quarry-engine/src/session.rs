@@ -1,5 +1,6 @@
 //! The query session: tables, pinned `now`, parameters and limits, and running queries.
 
+use crate::bounded_filter_pushdown::with_bounded_filter_rules;
 use crate::error::{EngineError, Result};
 use crate::output::{QueryOutput, QueryWarning, ScanStats};
 use crate::planner::Planner;
@@ -10,6 +11,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::metrics::MetricValue;
 use datafusion::prelude::{SessionConfig as DfConfig, SessionContext};
@@ -42,6 +44,8 @@ pub struct SessionConfig {
     /// When true, `_GetWatchlist` of a watchlist that does not exist is an error; by default it
     /// is an empty table with the standard columns and a warning, as in Sentinel.
     pub strict_watchlists: bool,
+    /// What `externaldata` does with a source at a network address (refused by default).
+    pub network_access: crate::external::NetworkAccess,
 }
 
 /// The memory cap of a session that sets none: half of the machine's memory (`MemTotal` in
@@ -143,7 +147,13 @@ impl Session {
         let runtime =
             RuntimeEnvBuilder::new().with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         let runtime = runtime.build_arc()?;
-        let context = SessionContext::new_with_config_rt(df_config, runtime);
+        let state = SessionStateBuilder::new()
+            .with_config(df_config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .build();
+        let state = with_bounded_filter_rules(state);
+        let context = SessionContext::new_with_state(state);
         Ok(Session::with_context(config, context))
     }
 

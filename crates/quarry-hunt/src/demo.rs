@@ -176,6 +176,7 @@ pub fn run_demo(
         max_findings_per_rule: 10_000,
         functions: FunctionLibrary::new(),
         shared_scans: true,
+        network_access: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

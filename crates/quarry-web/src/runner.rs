@@ -326,6 +326,7 @@ pub fn prepare_rule(
         max_findings_per_rule: 0,
         functions: FunctionLibrary::new(),
         shared_scans: false,
+        network_access: Default::default(),
     };
     prepare(record, workspace.manifest(), &options)
 }

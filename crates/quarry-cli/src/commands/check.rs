@@ -5,7 +5,7 @@
 use crate::cli::{CheckArgs, Format};
 use crate::commands::{CommandError, Outcome};
 use crate::render::{stdout_color, FileDiagnostic, Renderer};
-use quarry_engine::{EngineError, Session, SessionConfig};
+use quarry_engine::{EngineError, NetworkAccess, Session, SessionConfig};
 use quarry_kql::Severity;
 use quarry_rules::sentinel::{is_yaml_path, read_rule_query, YamlError};
 use serde::Serialize;
@@ -151,6 +151,8 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, CommandError> {
     } else {
         let session = Session::new(SessionConfig {
             time_limit: Some(RUN_TIME_LIMIT),
+            // Every input is empty here, including lists a query would download.
+            network_access: NetworkAccess::Empty,
             ..SessionConfig::default()
         })
         .map_err(|e| CommandError::Failed(format!("cannot start a session for planning: {e}")))?;

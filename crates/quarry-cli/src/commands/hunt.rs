@@ -74,6 +74,7 @@ pub fn run(args: &HuntArgs) -> Result<Outcome, CommandError> {
         max_findings_per_rule: args.max_findings,
         functions,
         shared_scans: !args.no_shared_scans,
+        network_access: crate::commands::query::network_access(args.allow_network),
     };
     let mut store = FindingsStore::open(&root.join(CATALOG_FILE))
         .map_err(|e| CommandError::Failed(e.to_string()))?;

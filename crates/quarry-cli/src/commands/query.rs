@@ -4,7 +4,7 @@ use crate::cli::{QueryArgs, QueryFormat};
 use crate::commands::{runtime, table_files, CommandError, Outcome};
 use crate::render::{stderr_color, FileDiagnostic, Renderer};
 use quarry_engine::format::{write_csv, write_json, write_ndjson, write_table};
-use quarry_engine::{EngineError, QueryOutput, SessionConfig};
+use quarry_engine::{EngineError, NetworkAccess, QueryOutput, SessionConfig};
 use quarry_kql::Severity;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -19,6 +19,7 @@ pub fn run(args: &QueryArgs) -> Result<Outcome, CommandError> {
         parameters: args.params.iter().cloned().collect(),
         time_limit: args.timeout,
         max_rows: args.max_rows,
+        network_access: network_access(args.allow_network),
         ..SessionConfig::default()
     };
     let runtime = runtime()?;
@@ -209,6 +210,15 @@ fn char_floor(text: &str, offset: usize) -> usize {
         offset -= 1;
     }
     offset
+}
+
+/// The network access `--allow-network` asks for.
+pub(crate) fn network_access(allow: bool) -> NetworkAccess {
+    if allow {
+        NetworkAccess::Fetch
+    } else {
+        NetworkAccess::Refuse
+    }
 }
 
 #[cfg(test)]

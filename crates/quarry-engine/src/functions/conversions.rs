@@ -19,6 +19,7 @@ use datafusion::arrow::datatypes::{
     TimestampNanosecondType,
 };
 use datafusion::common::{DataFusionError, Result as DFResult};
+use datafusion::logical_expr::Expr;
 use serde_json::Value as Json;
 use std::sync::Arc;
 
@@ -705,6 +706,24 @@ fn k_convert(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     convert_array(&batch.cols[0].array, udf.ret())
 }
 
+/// `expr` converted to `target` by Kusto's conversion rules (as `tolong`, `tobool`, … would),
+/// for operands the planner aligns, such as a dynamic value compared with a number.
+pub(super) fn convert_expr(expr: Expr, target: DataType) -> Expr {
+    let name = match &target {
+        DataType::Utf8 => "tostring",
+        DataType::Int32 => "toint",
+        DataType::Int64 => "tolong",
+        DataType::Float64 => "todouble",
+        DataType::Decimal128(..) => "todecimal",
+        DataType::Boolean => "tobool",
+        DataType::Timestamp(..) => "todatetime",
+        DataType::Duration(..) => "totimespan",
+        DataType::FixedSizeBinary(_) => "toguid",
+        _ => "todynamic",
+    };
+    udf_call(name, target, 0, k_convert, vec![expr])
+}
+
 /// The functions this family implements.
 pub(super) const NAMES: &[&str] = &[
     "tostring",
@@ -777,7 +796,7 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{LargeStringArray, StringArray};
     use datafusion::common::ScalarValue;
-    use datafusion::logical_expr::{col, lit, Expr};
+    use datafusion::logical_expr::{col, lit};
 
     fn convert(values: ArrayRef, target: &DataType) -> Vec<Option<String>> {
         let out = convert_array(&values, target).unwrap();

@@ -971,6 +971,7 @@ pub(super) const NAMES: &[&str] = &[
     "bag_has_key",
     "zip",
     "strcat_array",
+    "array_strcat",
     "extractjson",
     "extract_json",
 ];
@@ -1005,7 +1006,7 @@ pub(super) fn plan(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Family
         "bag_remove_keys" => (2, 2, LargeUtf8, bag_remove_keys_row),
         "bag_has_key" => (2, 2, Boolean, bag_has_key_row),
         "zip" => (2, MANY, LargeUtf8, zip_row),
-        "strcat_array" => (2, 2, Utf8, strcat_array_row),
+        "strcat_array" | "array_strcat" => (2, 2, Utf8, strcat_array_row),
         "extractjson" | "extract_json" => (2, 3, Utf8, extract_json_string_row),
         _ => return None,
     };

@@ -7,6 +7,7 @@
 pub(crate) mod collected;
 mod compression;
 mod conversions;
+mod csv_record;
 mod datetime;
 mod distributions;
 pub(crate) mod dynamic;
@@ -23,6 +24,7 @@ mod math;
 mod misc;
 mod network;
 pub(crate) mod percentiles;
+mod regex_dialect;
 pub(crate) mod strings;
 mod timeseries;
 mod timezones;
@@ -78,6 +80,7 @@ const FAMILIES: &[(Family, &[&str])] = &[
     (compression::plan, compression::NAMES),
     (percentiles::plan, percentiles::NAMES),
     (timezones::plan, timezones::NAMES),
+    (csv_record::plan, csv_record::NAMES),
 ];
 
 /// Every scalar function name the library knows, for "did you mean" suggestions and the
@@ -111,6 +114,13 @@ pub(crate) fn convert_text(
     target: &DataType,
 ) -> datafusion::error::Result<datafusion::arrow::array::ArrayRef> {
     conversions::convert_array(text, target)
+}
+
+pub(crate) use regex_dialect::kusto_regex;
+
+/// `expr` converted to `target` by Kusto's conversion rules (`tolong`, `tobool`, …).
+pub(crate) fn convert_expr(expr: Expr, target: DataType) -> Expr {
+    conversions::convert_expr(expr, target)
 }
 
 /// Checks the argument count of `name`, with an error naming the expected arity.

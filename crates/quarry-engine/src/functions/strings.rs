@@ -244,7 +244,7 @@ impl RegexCache {
     pub(super) fn get(&mut self, pattern: &str) -> DFResult<&Regex> {
         let stale = self.last.as_ref().is_none_or(|(p, _)| p != pattern);
         if stale {
-            let regex = Regex::new(pattern).map_err(|e| {
+            let regex = Regex::new(&super::kusto_regex(pattern)).map_err(|e| {
                 DataFusionError::Execution(format!("invalid regular expression {pattern:?}: {e}"))
             })?;
             self.last = Some((pattern.to_string(), regex));

@@ -10,6 +10,7 @@ mod geo_lookup;
 mod join;
 mod multi_column;
 mod multi_value;
+mod operands;
 mod operators;
 mod parse;
 mod plugins;
@@ -19,6 +20,7 @@ mod scan;
 mod series;
 mod session_window;
 mod sources;
+mod subquery_membership;
 mod summarize;
 mod top_nested;
 mod window;
@@ -382,9 +384,10 @@ impl<'s> Planner<'s> {
                 ))
             }
         };
-        let schema = Arc::new(relation.plan.schema().as_arrow().clone());
+        let plan = subquery_membership::rewrite(relation.plan)?;
+        let schema = Arc::new(plan.schema().as_arrow().clone());
         Ok(Planned {
-            plan: relation.plan,
+            plan,
             schema,
             ordered: relation.ordered,
             render: self.render.take(),

@@ -848,6 +848,7 @@ impl Planner<'_> {
         };
         let flags = param(params, "flags").map(param_text).unwrap_or_default();
         let (regex_text, columns) = compile_pattern(kind, &flags, pattern)?;
+        let regex_text = crate::functions::kusto_regex(&regex_text).into_owned();
         let regex = Regex::new(&regex_text).map_err(|e| {
             EngineError::bind(format!("the parse pattern is not a valid regex: {e}"), span)
         })?;
@@ -877,7 +878,7 @@ impl Planner<'_> {
             .filter_map(|p| param_text(p).chars().next())
             .collect();
         let (mode, regex) = if let Some(regex) = param(options, "regex") {
-            let text = param_text(regex);
+            let text = crate::functions::kusto_regex(&param_text(regex)).into_owned();
             let compiled = Regex::new(&text).map_err(|e| {
                 EngineError::bind(format!("the parse-kv regex is not valid: {e}"), span)
             })?;

@@ -1,6 +1,6 @@
 //! Scalar expressions: KQL expression trees to DataFusion `Expr`s over an input schema.
 
-use super::{closest, column, Binding, Bound, Planner};
+use super::{closest, column, operands, Binding, Bound, Planner};
 use crate::error::{EngineError, Result};
 use crate::functions::{self, dynamic, strings, CallContext, PlannedArg};
 use crate::types::{arrow_type, KustoType, DECIMAL_PRECISION, DECIMAL_SCALE};
@@ -384,7 +384,16 @@ impl Planner<'_> {
             } => {
                 let value = self.plan_scalar(expr, schema)?;
                 let low = self.plan_scalar(low, schema)?;
-                let high = self.plan_scalar(high, schema)?;
+                let mut high = self.plan_scalar(high, schema)?;
+                // `t between (start .. 1h)`: a timespan as the upper bound is counted from the
+                // lower one.
+                if matches!(self.type_of(&low, schema), Some(DataType::Timestamp(..)))
+                    && matches!(self.type_of(&high, schema), Some(DataType::Duration(_)))
+                {
+                    high = self.plan_binary(BinaryOp::Add, low.clone(), high, schema)?;
+                }
+                let (value, low) = self.align_operands(value, low, schema);
+                let (value, high) = self.align_operands(value, high, schema);
                 if *negated {
                     value.not_between(low, high)
                 } else {
@@ -481,6 +490,20 @@ impl Planner<'_> {
     }
 
     fn plan_binary(&mut self, op: BinaryOp, l: Expr, r: Expr, schema: &DFSchema) -> Result<Expr> {
+        let (l, r) = match op {
+            BinaryOp::Eq
+            | BinaryOp::NotEq
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Mod => self.align_operands(l, r, schema),
+            _ => (l, r),
+        };
         let arithmetic = |operator| binary_expr(l.clone(), operator, r.clone());
         // An equality with a null operand is false in KQL, not null; ordering comparisons stay
         // null, so that `not(x > 0)` still drops a null `x`.
@@ -507,7 +530,16 @@ impl Planner<'_> {
                 case_sensitive,
                 negated,
             } => strings::string_predicate(predicate, case_sensitive, negated, l, r),
-            BinaryOp::MatchesRegex => datafusion::functions::expr_fn::regexp_like(l, r, None),
+            BinaryOp::MatchesRegex => {
+                let r = match r {
+                    Expr::Literal(ScalarValue::Utf8(Some(pattern)), meta) => Expr::Literal(
+                        ScalarValue::Utf8(Some(functions::kusto_regex(&pattern).into_owned())),
+                        meta,
+                    ),
+                    other => other,
+                };
+                datafusion::functions::expr_fn::regexp_like(l, r, None)
+            }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod
                 if is_int32_arithmetic(&self.type_of(&l, schema), &self.type_of(&r, schema)) =>
             {
@@ -602,6 +634,28 @@ impl Planner<'_> {
         Ok(if negated { not(any) } else { any })
     }
 
+    /// `left` and `right` converted as a comparison of the two converts them.
+    fn align_operands(&self, left: Expr, right: Expr, schema: &DFSchema) -> (Expr, Expr) {
+        let (lt, rt) = (self.type_of(&left, schema), self.type_of(&right, schema));
+        operands::align(left, lt.as_ref(), right, rt.as_ref())
+    }
+
+    /// The tested value of `in`, converted as a comparison would convert it when every item has
+    /// one type (`ResultType in (50126, 50053)` on a string column reads it as a long).
+    fn align_with_items(&self, value: Expr, items: &[Expr], schema: &DFSchema) -> Expr {
+        let Some(first) = items.first() else {
+            return value;
+        };
+        let item_type = self.type_of(first, schema);
+        if items[1..]
+            .iter()
+            .any(|item| self.type_of(item, schema) != item_type)
+        {
+            return value;
+        }
+        self.align_operands(value, first.clone(), schema).0
+    }
+
     pub(super) fn type_of(&self, expr: &Expr, schema: &DFSchema) -> Option<DataType> {
         expr.get_type(schema).ok()
     }
@@ -669,6 +723,7 @@ impl Planner<'_> {
         }
         Ok(match op {
             ListOp::In | ListOp::NotIn => {
+                let value = self.align_with_items(value, &planned, schema);
                 let value_type = self.type_of(&value, schema);
                 let items = coerce_items(planned, value_type.as_ref());
                 if items.is_empty() {

@@ -320,6 +320,7 @@ impl Planner<'_> {
             sources,
             format,
             ignore_first_record,
+            self.session.config().network_access,
         );
         let alias = self.next_alias("external");
         let plan = LogicalPlanBuilder::scan(

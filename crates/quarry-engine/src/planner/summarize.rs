@@ -156,7 +156,9 @@ impl Planner<'_> {
         let mut output = Vec::new();
         let mut key_names = Vec::new();
         for key in by {
-            let name = Self::column_name(key, &mut unnamed)?;
+            // `by TimeGenerated, bin(TimeGenerated, 1d)`: Kusto names the second key
+            // `TimeGenerated1`.
+            let name = unique_name(&Self::column_name(key, &mut unnamed)?, &key_names);
             let expr = self.plan_scalar(&key.expr, &schema)?;
             group_exprs.push(expr.alias(&name));
             output.push((column(&name), name.clone()));
@@ -209,6 +211,18 @@ impl Planner<'_> {
                         continue;
                     }
                 }
+            }
+            if let Some(args) = several_take_any_args(aggregate) {
+                // `take_any(a, b)`: one value of each, from the same row, named after them.
+                let values = args
+                    .iter()
+                    .map(|arg| self.plan_scalar(&arg.value, &schema))
+                    .collect::<Result<Vec<_>>>()?;
+                let names = take_any_names(aggregate, args, &mut unnamed)?;
+                for (value, name) in values.into_iter().zip(names) {
+                    output.push((aggregation.add(first_value(value, Vec::new())), name));
+                }
+                continue;
             }
             let name = match aggregate.names.as_slice() {
                 [name] => name.name.clone(),
@@ -828,6 +842,45 @@ fn input_order(plan: &LogicalPlan) -> Vec<SortExpr> {
 }
 
 /// `name`, or `name1`, `name2`, … if it is taken.
+/// The arguments of `take_any(a, b, …)` with more than one argument.
+fn several_take_any_args(aggregate: &ColumnExpr) -> Option<&[Arg]> {
+    let ExprKind::Call { function, args } = &aggregate.expr.kind else {
+        return None;
+    };
+    let ExprKind::Name { name } = &function.kind else {
+        return None;
+    };
+    (matches!(name.name.as_str(), "take_any" | "any") && args.len() > 1).then_some(args)
+}
+
+/// The columns of `take_any(a, b, …)`: the names given as a tuple, or each argument's own name.
+fn take_any_names(
+    aggregate: &ColumnExpr,
+    args: &[Arg],
+    unnamed: &mut usize,
+) -> Result<Vec<String>> {
+    match aggregate.names.as_slice() {
+        [] => Ok(args
+            .iter()
+            .map(|arg| {
+                derived_name(&arg.value).unwrap_or_else(|| {
+                    *unnamed += 1;
+                    format!("Column{unnamed}")
+                })
+            })
+            .collect()),
+        names if names.len() == args.len() => Ok(names.iter().map(|n| n.name.clone()).collect()),
+        names => Err(EngineError::bind(
+            format!(
+                "{} names for the {} values of take_any()",
+                names.len(),
+                args.len()
+            ),
+            aggregate.span,
+        )),
+    }
+}
+
 pub(super) fn unique_name(name: &str, used: &[String]) -> String {
     if !used.iter().any(|u| u == name) {
         return name.to_string();

@@ -44,6 +44,8 @@ pub struct HuntOptions {
     pub functions: FunctionLibrary,
     /// Decode tables read by several rules once and share them (within half the memory cap).
     pub shared_scans: bool,
+    /// What `externaldata` does with a source at a network address.
+    pub network_access: quarry_engine::NetworkAccess,
 }
 
 /// How one rule's run ended.
@@ -280,6 +282,7 @@ async fn run_one(
         memory_limit: Some(memory_limit),
         time_limit: options.time_limit,
         max_rows: Some(options.max_findings_per_rule),
+        network_access: options.network_access,
         ..SessionConfig::default()
     };
     let result = match (setup.make_session)(config) {
