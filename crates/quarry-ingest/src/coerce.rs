@@ -34,7 +34,7 @@ const TYPE_SUFFIXES: [&str; 9] = [
 
 /// One converted value, ready to append.
 #[derive(Debug, Clone, PartialEq)]
-enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     Null,
     Bool(bool),
     Int(i32),
@@ -160,10 +160,22 @@ impl TableBuilder {
 
     /// Converts `fields` and appends them as one row, or rejects the record and appends nothing.
     pub fn append(&mut self, fields: &Map<String, Value>) -> Result<(), RejectReason> {
+        self.append_fields(fields.iter().map(|(name, value)| (name.as_str(), value)))
+    }
+
+    /// Converts the fields of one record (distinct names, in the record's order) and appends
+    /// them as one row, or rejects the record and appends nothing.
+    pub(crate) fn append_fields<'f, V: FieldValue + 'f>(
+        &mut self,
+        fields: impl Iterator<Item = (&'f str, &'f V)>,
+    ) -> Result<(), RejectReason> {
         let columns = self.schema.columns();
-        let mut cells: Vec<Cell<'_>> = vec![Cell::Null; columns.len()];
+        let mut cells: Vec<Cell<'f>> = vec![Cell::Null; columns.len()];
+        // Which columns a field of exactly the column's name filled: that field wins over
+        // suffixed ones (`ProcessId` over `ProcessId_string`) wherever it stands in the record.
+        let mut exact_filled = vec![false; columns.len()];
         let mut unmatched: Vec<&str> = Vec::new();
-        for (index, (name, value)) in fields.iter().enumerate() {
+        for (index, (name, value)) in fields.enumerate() {
             let known = self
                 .last_fields
                 .get(index)
@@ -174,28 +186,32 @@ impl TableBuilder {
                 None => {
                     let position = self.column_of(name);
                     if index < self.last_fields.len() {
-                        self.last_fields[index] = (name.clone(), position);
+                        self.last_fields[index] = (name.to_string(), position);
                     } else {
-                        self.last_fields.push((name.clone(), position));
+                        self.last_fields.push((name.to_string(), position));
                     }
                     position
                 }
             };
             let Some(position) = found else {
-                if !is_blank(value) {
+                if !value.is_blank() {
                     unmatched.push(name);
                 }
                 continue;
             };
             let column = &columns[position];
-            let cell = convert(value, column.ty).ok_or_else(|| RejectReason::BadValue {
-                column: column.name.clone(),
-                ty: column.ty.name(),
-                value: shorten(value),
-            })?;
-            // The exact name wins over a suffixed one (`ProcessId` over `ProcessId_string`).
-            let exact = name == &column.name;
-            if exact || (cells[position] == Cell::Null && !fields.contains_key(&column.name)) {
+            let cell = value
+                .to_cell(column.ty)
+                .ok_or_else(|| RejectReason::BadValue {
+                    column: column.name.clone(),
+                    ty: column.ty.name(),
+                    value: value.shortened(),
+                })?;
+            if name == column.name {
+                cells[position] = cell;
+                exact_filled[position] = true;
+            } else if !exact_filled[position] && cells[position] == Cell::Null {
+                // A later exact field still replaces this one.
                 cells[position] = cell;
             }
         }
@@ -213,10 +229,27 @@ impl TableBuilder {
             push(builder.as_mut(), cell, column.ty);
         }
         for name in unmatched {
-            *self.dropped.entry(name.to_string()).or_insert(0) += 1;
+            match self.dropped.get_mut(name) {
+                Some(count) => *count += 1,
+                None => {
+                    self.dropped.insert(name.to_string(), 1);
+                }
+            }
         }
         self.rows += 1;
         Ok(())
+    }
+
+    /// Takes the dropped-field counts gathered so far, leaving none.
+    pub(crate) fn take_dropped(&mut self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut self.dropped)
+    }
+
+    /// Adds dropped-field counts gathered elsewhere (by another builder of the same table).
+    pub(crate) fn add_dropped(&mut self, dropped: BTreeMap<String, u64>) {
+        for (name, count) in dropped {
+            *self.dropped.entry(name).or_insert(0) += count;
+        }
     }
 
     /// The rows appended so far as one batch; the builder starts over empty.
@@ -268,6 +301,113 @@ pub(crate) fn strip_type_suffix(name: &str) -> &str {
         .iter()
         .find_map(|suffix| name.strip_suffix(suffix))
         .unwrap_or(name)
+}
+
+impl Cell<'_> {
+    /// The same cell, owning its text.
+    fn into_owned(self) -> Cell<'static> {
+        match self {
+            Cell::Null => Cell::Null,
+            Cell::Bool(v) => Cell::Bool(v),
+            Cell::Int(v) => Cell::Int(v),
+            Cell::Long(v) => Cell::Long(v),
+            Cell::Real(v) => Cell::Real(v),
+            Cell::Text(v) => Cell::Text(Cow::Owned(v.into_owned())),
+            Cell::Nanos(v) => Cell::Nanos(v),
+            Cell::Guid(v) => Cell::Guid(v),
+            Cell::Decimal(v) => Cell::Decimal(v),
+        }
+    }
+}
+
+/// A field's value as a reader produced it: a JSON value, or a scalar read straight from the
+/// input's text.
+pub(crate) trait FieldValue {
+    /// The value converted to `ty`; `None` when it cannot be read as that type.
+    fn to_cell(&self, ty: KustoType) -> Option<Cell<'_>>;
+    /// Whether the value carries nothing (null or an empty string).
+    fn is_blank(&self) -> bool;
+    /// The value as a reject reason shows it.
+    fn shortened(&self) -> String;
+}
+
+impl FieldValue for Value {
+    fn to_cell(&self, ty: KustoType) -> Option<Cell<'_>> {
+        convert(self, ty)
+    }
+
+    fn is_blank(&self) -> bool {
+        is_blank(self)
+    }
+
+    fn shortened(&self) -> String {
+        shorten(self)
+    }
+}
+
+/// A JSON scalar read from a record's text, its string borrowed from the text when it has no
+/// escapes. Converts exactly as the [`Value`] it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A negative integer.
+    Int(i64),
+    /// A non-negative integer.
+    UInt(u64),
+    /// A number with a fraction or exponent.
+    Real(f64),
+    /// A string.
+    Text(Cow<'a, str>),
+}
+
+impl Scalar<'_> {
+    /// The JSON value this scalar stands for.
+    fn to_value(&self) -> Value {
+        match self {
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(*b),
+            Scalar::Int(v) => Value::from(*v),
+            Scalar::UInt(v) => Value::from(*v),
+            Scalar::Real(v) => serde_json::Number::from_f64(*v)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+            Scalar::Text(s) => Value::String(s.to_string()),
+        }
+    }
+}
+
+impl FieldValue for Scalar<'_> {
+    fn to_cell(&self, ty: KustoType) -> Option<Cell<'_>> {
+        // Strings are converted in place, as `convert` converts a `Value::String`; every
+        // other scalar goes through its `Value`, which is cheap to make.
+        match (self, ty) {
+            (Scalar::Text(s), KustoType::String) => Some(Cell::Text(Cow::Borrowed(s.as_ref()))),
+            (Scalar::Text(s), ty) if ty != KustoType::Dynamic => {
+                let trimmed = s.trim();
+                if trimmed.is_empty() {
+                    Some(Cell::Null)
+                } else {
+                    convert_text(trimmed, ty)
+                }
+            }
+            _ => convert(&self.to_value(), ty).map(Cell::into_owned),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Scalar::Null => true,
+            Scalar::Text(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+
+    fn shortened(&self) -> String {
+        shorten(&self.to_value())
+    }
 }
 
 /// Whether a value carries nothing (null or an empty string), so dropping it loses nothing.

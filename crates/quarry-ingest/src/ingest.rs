@@ -8,10 +8,13 @@ use crate::formats::{self, Format, Item};
 use crate::infer::infer_schema;
 use crate::record::{Origin, Position};
 use crate::route::{table_name_from_stem, Route, Router};
+use crate::typed_lines::{type_lines, TypedChunk, TypedLinesError};
 use crate::windows::{self, clock::ClockOffset, nxlog, WinEvent};
 use crate::workspace::manifest::{column_entries, InputEntry, TableEntry};
 use crate::workspace::writer::StagedWriter;
 use crate::workspace::{io_error, sync_parent, Workspace, WorkspaceError, REJECTS_DIR, TMP_DIR};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::record_batch::RecordBatch;
 use quarry_schema::{Catalog, TableSchema};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -173,8 +176,34 @@ pub fn ingest_file(
             }
         }
     };
-    match format {
-        Format::Ndjson | Format::Csv => {
+    // JSON lines bound for one table of known schema are typed in parallel, straight from
+    // their text; other inputs go record by record.
+    let forced_schema = match (&options.table, format) {
+        (Some(table), Format::Ndjson) => sink.known_schema(table).map(|s| (table.clone(), s)),
+        _ => None,
+    };
+    match (format, forced_schema) {
+        (Format::Ndjson, Some((table, schema))) => {
+            let file = File::open(path).map_err(io)?;
+            let mut records_done = 0u64;
+            type_lines(file, &table, &schema, &mut hasher, |chunk| {
+                records_done += chunk.records;
+                let done = Progress {
+                    bytes: chunk.bytes_done,
+                    records: records_done,
+                };
+                sink.accept_typed(&table, &schema, chunk);
+                progress(done);
+            })
+            .map_err(|error| match error {
+                TypedLinesError::Io(source) => io(source),
+                other => IngestError::Unreadable {
+                    path: path.to_path_buf(),
+                    message: other.to_string(),
+                },
+            })?;
+        }
+        (Format::Ndjson | Format::Csv, _) => {
             let file = File::open(path).map_err(io)?;
             // Reading and parsing run on a thread of their own, one chunk of records ahead of
             // the routing, typing and Parquet encoding here.
@@ -210,7 +239,7 @@ pub fn ingest_file(
                 }
             }
         }
-        Format::Json => {
+        (Format::Json, _) => {
             let text = fs::read(path).map_err(io)?;
             hasher.update(&text);
             let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
@@ -233,7 +262,7 @@ pub fn ingest_file(
                 records: records.get(),
             });
         }
-        Format::Parquet => {
+        (Format::Parquet, _) => {
             hasher.update(hash_file(path).map_err(io)?.as_bytes());
             formats::parquet::read(
                 path,
@@ -251,7 +280,7 @@ pub fn ingest_file(
                 records: records.get(),
             });
         }
-        Format::Evtx => {
+        (Format::Evtx, _) => {
             hasher.update(hash_file(path).map_err(io)?.as_bytes());
             let events =
                 windows::evtx::read_file(path).map_err(|message| IngestError::Unreadable {
@@ -365,6 +394,8 @@ struct Sink {
     schemas: HashMap<String, Option<Arc<TableSchema>>>,
     stored: BTreeMap<String, TableEntry>,
     builders: HashMap<String, TableBuilder>,
+    /// Rows typed elsewhere, waiting to make up a full batch.
+    pending: HashMap<String, Vec<RecordBatch>>,
     custom: BTreeMap<String, Vec<PositionedFields>>,
     writer: StagedWriter,
     rejects_path: PathBuf,
@@ -385,6 +416,7 @@ impl Sink {
             schemas: HashMap::new(),
             stored: workspace.manifest().tables.clone(),
             builders: HashMap::new(),
+            pending: HashMap::new(),
             custom: BTreeMap::new(),
             writer,
             rejects_path: stage_root.join("rejects.ndjson"),
@@ -443,9 +475,117 @@ impl Sink {
             }
             Err(reason) => {
                 let reason = format!("{table}: {reason}");
-                self.reject(position, &reason, Some(&Value::Object(fields)));
+                self.reject(position, &reason, Some(Value::Object(fields).to_string()));
             }
         }
+    }
+
+    /// Takes a chunk of rows typed elsewhere for `table`, with its rejects.
+    fn accept_typed(&mut self, table: &str, schema: &Arc<TableSchema>, chunk: TypedChunk) {
+        for reject in chunk.rejects {
+            self.reject(reject.position, &reject.reason, reject.text);
+        }
+        // The table's builder keeps the dropped-field counts the report lists.
+        self.builders
+            .entry(table.to_string())
+            .or_insert_with(|| TableBuilder::new(schema.clone()))
+            .add_dropped(chunk.dropped);
+        let rows = chunk.rows.num_rows();
+        if rows == 0 {
+            return;
+        }
+        *self.accepted.entry(table.to_string()).or_insert(0) += rows as u64;
+        let pending = self.pending.entry(table.to_string()).or_default();
+        pending.push(chunk.rows);
+        if pending.iter().map(RecordBatch::num_rows).sum::<usize>() >= FLUSH_ROWS {
+            self.write_pending(table, schema, false);
+        }
+    }
+
+    /// Writes `table`'s pending rows in batches of [`FLUSH_ROWS`], as its builder would have
+    /// flushed them; the rest waits for more rows unless `all`.
+    fn write_pending(&mut self, table: &str, schema: &Arc<TableSchema>, all: bool) {
+        let Some(pending) = self.pending.get_mut(table) else {
+            return;
+        };
+        if self.failure.is_some() || pending.is_empty() {
+            return;
+        }
+        let batches = std::mem::take(pending);
+        let result = if StagedWriter::in_time_order(schema, &batches) {
+            // Rows in time order need no sorting, so they need not be joined into one batch.
+            self.write_in_order(table, schema, batches, all)
+        } else {
+            self.write_joined(table, schema, batches, all)
+        };
+        if let Err(error) = result {
+            self.failure = Some(error);
+        }
+    }
+
+    /// Writes whole batches of [`FLUSH_ROWS`] from `batches` (already in time order) as they
+    /// are; the rest waits unless `all`.
+    fn write_in_order(
+        &mut self,
+        table: &str,
+        schema: &TableSchema,
+        batches: Vec<RecordBatch>,
+        all: bool,
+    ) -> Result<(), WorkspaceError> {
+        let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let mut writable = if all {
+            total
+        } else {
+            total - total % FLUSH_ROWS
+        };
+        for batch in batches {
+            let now = batch.num_rows().min(writable);
+            if now > 0 {
+                self.writer.write(schema, &batch.slice(0, now))?;
+                writable -= now;
+            }
+            if now < batch.num_rows() {
+                let rest = batch.slice(now, batch.num_rows() - now);
+                self.pending
+                    .entry(table.to_string())
+                    .or_default()
+                    .push(rest);
+            }
+        }
+        Ok(())
+    }
+
+    /// Joins `batches` and writes them in batches of [`FLUSH_ROWS`] (each sorted by the
+    /// writer); the rest waits unless `all`.
+    fn write_joined(
+        &mut self,
+        table: &str,
+        schema: &TableSchema,
+        batches: Vec<RecordBatch>,
+        all: bool,
+    ) -> Result<(), WorkspaceError> {
+        let joined = concat_batches(&batches[0].schema(), &batches).map_err(|e| {
+            WorkspaceError::Parquet {
+                path: PathBuf::from(table),
+                message: e.to_string(),
+            }
+        })?;
+        let mut start = 0;
+        while joined.num_rows() - start >= FLUSH_ROWS {
+            self.writer
+                .write(schema, &joined.slice(start, FLUSH_ROWS))?;
+            start += FLUSH_ROWS;
+        }
+        let rest = joined.slice(start, joined.num_rows() - start);
+        if all && rest.num_rows() > 0 {
+            self.writer.write(schema, &rest)?;
+        } else if rest.num_rows() > 0 {
+            self.pending
+                .entry(table.to_string())
+                .or_default()
+                .push(rest);
+        }
+        Ok(())
     }
 
     /// Writes the rows `table`'s builder holds.
@@ -470,7 +610,7 @@ impl Sink {
     }
 
     /// Records a reject with its position and reason (and the record, shortened).
-    fn reject(&mut self, position: Position, reason: &str, record: Option<&Value>) {
+    fn reject(&mut self, position: Position, reason: &str, record: Option<String>) {
         self.rejected += 1;
         if self.failure.is_some() {
             return;
@@ -483,7 +623,7 @@ impl Sink {
             Position::Line(line) => (Some(line), None),
             Position::Record(number) => (None, Some(number)),
         };
-        let mut text = record.map(Value::to_string);
+        let mut text = record;
         if let Some(t) = &mut text {
             if t.len() > MAX_REJECT_TEXT {
                 let mut cut = MAX_REJECT_TEXT;
@@ -552,6 +692,9 @@ impl Sink {
         }
         let tables: Vec<String> = self.builders.keys().cloned().collect();
         for table in &tables {
+            if let Some(schema) = self.builders.get(table).map(|b| b.schema().clone()) {
+                self.write_pending(table, &schema, true);
+            }
             self.flush(table);
         }
         if let Some(error) = self.failure.take() {
