@@ -3,11 +3,11 @@
 //! rejected whole, with the reason, and leaves the builders untouched.
 
 use datafusion::arrow::array::{
-    ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder, DurationNanosecondBuilder,
-    FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder,
-    StringBuilder, TimestampNanosecondBuilder,
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanBuilder, Decimal128Builder,
+    DurationNanosecondBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder,
+    LargeStringBuilder, StringBuilder, TimestampNanosecondBuilder,
 };
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use quarry_engine::types::{DECIMAL_PRECISION, DECIMAL_SCALE};
@@ -100,7 +100,11 @@ impl TableBuilder {
     /// An empty builder for `schema`.
     pub fn new(schema: Arc<TableSchema>) -> TableBuilder {
         let arrow_schema = quarry_engine::schemas::arrow_schema(&schema);
-        let builders = schema.columns().iter().map(|c| new_builder(c.ty)).collect();
+        let builders = schema
+            .columns()
+            .iter()
+            .map(|c| new_builder(c.ty, 1024, 1024))
+            .collect();
         let index = schema
             .columns()
             .iter()
@@ -254,7 +258,16 @@ impl TableBuilder {
 
     /// The rows appended so far as one batch; the builder starts over empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for (builder, column) in self.builders.iter_mut().zip(self.schema.columns()) {
+            let array = builder.finish();
+            // The next batch is likely about as big: room for it up front spares growing the
+            // buffers value by value (copies, and fresh pages from the kernel each time).
+            let rows = array.len() + array.len() / 8;
+            let bytes = text_bytes(&array);
+            *builder = new_builder(column.ty, rows, bytes + bytes / 8);
+            arrays.push(array);
+        }
         self.rows = 0;
         RecordBatch::try_new(self.arrow_schema.clone(), arrays)
     }
@@ -429,23 +442,33 @@ fn shorten(value: &Value) -> String {
     format!("{cut}...")
 }
 
-/// A fresh Arrow builder for a column of type `ty`.
-fn new_builder(ty: KustoType) -> Box<dyn ArrayBuilder> {
+/// A fresh Arrow builder for a column of type `ty`, with room for `rows` values (and `bytes`
+/// of text in a string column).
+fn new_builder(ty: KustoType, rows: usize, bytes: usize) -> Box<dyn ArrayBuilder> {
     match ty {
-        KustoType::Bool => Box::new(BooleanBuilder::new()),
-        KustoType::Int => Box::new(Int32Builder::new()),
-        KustoType::Long => Box::new(Int64Builder::new()),
-        KustoType::Real => Box::new(Float64Builder::new()),
+        KustoType::Bool => Box::new(BooleanBuilder::with_capacity(rows)),
+        KustoType::Int => Box::new(Int32Builder::with_capacity(rows)),
+        KustoType::Long => Box::new(Int64Builder::with_capacity(rows)),
+        KustoType::Real => Box::new(Float64Builder::with_capacity(rows)),
         KustoType::Decimal => Box::new(
-            Decimal128Builder::new()
+            Decimal128Builder::with_capacity(rows)
                 .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
                 .unwrap_or_default(),
         ),
-        KustoType::String => Box::new(StringBuilder::new()),
-        KustoType::DateTime => Box::new(TimestampNanosecondBuilder::new()),
-        KustoType::TimeSpan => Box::new(DurationNanosecondBuilder::new()),
-        KustoType::Guid => Box::new(FixedSizeBinaryBuilder::new(16)),
-        KustoType::Dynamic => Box::new(LargeStringBuilder::new()),
+        KustoType::String => Box::new(StringBuilder::with_capacity(rows, bytes)),
+        KustoType::DateTime => Box::new(TimestampNanosecondBuilder::with_capacity(rows)),
+        KustoType::TimeSpan => Box::new(DurationNanosecondBuilder::with_capacity(rows)),
+        KustoType::Guid => Box::new(FixedSizeBinaryBuilder::with_capacity(rows, 16)),
+        KustoType::Dynamic => Box::new(LargeStringBuilder::with_capacity(rows, bytes)),
+    }
+}
+
+/// The bytes of text a string array holds (0 for other arrays).
+fn text_bytes(array: &ArrayRef) -> usize {
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value_data().len(),
+        DataType::LargeUtf8 => array.as_string::<i64>().value_data().len(),
+        _ => 0,
     }
 }
 
