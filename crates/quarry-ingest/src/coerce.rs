@@ -3,11 +3,11 @@
 //! rejected whole, with the reason, and leaves the builders untouched.
 
 use datafusion::arrow::array::{
-    ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder, DurationNanosecondBuilder,
-    FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder, LargeStringBuilder,
-    StringBuilder, TimestampNanosecondBuilder,
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanBuilder, Decimal128Builder,
+    DurationNanosecondBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder,
+    LargeStringBuilder, StringBuilder, TimestampNanosecondBuilder,
 };
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use quarry_engine::types::{DECIMAL_PRECISION, DECIMAL_SCALE};
@@ -34,7 +34,7 @@ const TYPE_SUFFIXES: [&str; 9] = [
 
 /// One converted value, ready to append.
 #[derive(Debug, Clone, PartialEq)]
-enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     Null,
     Bool(bool),
     Int(i32),
@@ -100,7 +100,11 @@ impl TableBuilder {
     /// An empty builder for `schema`.
     pub fn new(schema: Arc<TableSchema>) -> TableBuilder {
         let arrow_schema = quarry_engine::schemas::arrow_schema(&schema);
-        let builders = schema.columns().iter().map(|c| new_builder(c.ty)).collect();
+        let builders = schema
+            .columns()
+            .iter()
+            .map(|c| new_builder(c.ty, 1024, 1024))
+            .collect();
         let index = schema
             .columns()
             .iter()
@@ -160,10 +164,22 @@ impl TableBuilder {
 
     /// Converts `fields` and appends them as one row, or rejects the record and appends nothing.
     pub fn append(&mut self, fields: &Map<String, Value>) -> Result<(), RejectReason> {
+        self.append_fields(fields.iter().map(|(name, value)| (name.as_str(), value)))
+    }
+
+    /// Converts the fields of one record (distinct names, in the record's order) and appends
+    /// them as one row, or rejects the record and appends nothing.
+    pub(crate) fn append_fields<'f, V: FieldValue + 'f>(
+        &mut self,
+        fields: impl Iterator<Item = (&'f str, &'f V)>,
+    ) -> Result<(), RejectReason> {
         let columns = self.schema.columns();
-        let mut cells: Vec<Cell<'_>> = vec![Cell::Null; columns.len()];
+        let mut cells: Vec<Cell<'f>> = vec![Cell::Null; columns.len()];
+        // Which columns a field of exactly the column's name filled: that field wins over
+        // suffixed ones (`ProcessId` over `ProcessId_string`) wherever it stands in the record.
+        let mut exact_filled = vec![false; columns.len()];
         let mut unmatched: Vec<&str> = Vec::new();
-        for (index, (name, value)) in fields.iter().enumerate() {
+        for (index, (name, value)) in fields.enumerate() {
             let known = self
                 .last_fields
                 .get(index)
@@ -174,28 +190,32 @@ impl TableBuilder {
                 None => {
                     let position = self.column_of(name);
                     if index < self.last_fields.len() {
-                        self.last_fields[index] = (name.clone(), position);
+                        self.last_fields[index] = (name.to_string(), position);
                     } else {
-                        self.last_fields.push((name.clone(), position));
+                        self.last_fields.push((name.to_string(), position));
                     }
                     position
                 }
             };
             let Some(position) = found else {
-                if !is_blank(value) {
+                if !value.is_blank() {
                     unmatched.push(name);
                 }
                 continue;
             };
             let column = &columns[position];
-            let cell = convert(value, column.ty).ok_or_else(|| RejectReason::BadValue {
-                column: column.name.clone(),
-                ty: column.ty.name(),
-                value: shorten(value),
-            })?;
-            // The exact name wins over a suffixed one (`ProcessId` over `ProcessId_string`).
-            let exact = name == &column.name;
-            if exact || (cells[position] == Cell::Null && !fields.contains_key(&column.name)) {
+            let cell = value
+                .to_cell(column.ty)
+                .ok_or_else(|| RejectReason::BadValue {
+                    column: column.name.clone(),
+                    ty: column.ty.name(),
+                    value: value.shortened(),
+                })?;
+            if name == column.name {
+                cells[position] = cell;
+                exact_filled[position] = true;
+            } else if !exact_filled[position] && cells[position] == Cell::Null {
+                // A later exact field still replaces this one.
                 cells[position] = cell;
             }
         }
@@ -213,15 +233,41 @@ impl TableBuilder {
             push(builder.as_mut(), cell, column.ty);
         }
         for name in unmatched {
-            *self.dropped.entry(name.to_string()).or_insert(0) += 1;
+            match self.dropped.get_mut(name) {
+                Some(count) => *count += 1,
+                None => {
+                    self.dropped.insert(name.to_string(), 1);
+                }
+            }
         }
         self.rows += 1;
         Ok(())
     }
 
+    /// Takes the dropped-field counts gathered so far, leaving none.
+    pub(crate) fn take_dropped(&mut self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut self.dropped)
+    }
+
+    /// Adds dropped-field counts gathered elsewhere (by another builder of the same table).
+    pub(crate) fn add_dropped(&mut self, dropped: BTreeMap<String, u64>) {
+        for (name, count) in dropped {
+            *self.dropped.entry(name).or_insert(0) += count;
+        }
+    }
+
     /// The rows appended so far as one batch; the builder starts over empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for (builder, column) in self.builders.iter_mut().zip(self.schema.columns()) {
+            let array = builder.finish();
+            // The next batch is likely about as big: room for it up front spares growing the
+            // buffers value by value (copies, and fresh pages from the kernel each time).
+            let rows = array.len() + array.len() / 8;
+            let bytes = text_bytes(&array);
+            *builder = new_builder(column.ty, rows, bytes + bytes / 8);
+            arrays.push(array);
+        }
         self.rows = 0;
         RecordBatch::try_new(self.arrow_schema.clone(), arrays)
     }
@@ -270,6 +316,113 @@ pub(crate) fn strip_type_suffix(name: &str) -> &str {
         .unwrap_or(name)
 }
 
+impl Cell<'_> {
+    /// The same cell, owning its text.
+    fn into_owned(self) -> Cell<'static> {
+        match self {
+            Cell::Null => Cell::Null,
+            Cell::Bool(v) => Cell::Bool(v),
+            Cell::Int(v) => Cell::Int(v),
+            Cell::Long(v) => Cell::Long(v),
+            Cell::Real(v) => Cell::Real(v),
+            Cell::Text(v) => Cell::Text(Cow::Owned(v.into_owned())),
+            Cell::Nanos(v) => Cell::Nanos(v),
+            Cell::Guid(v) => Cell::Guid(v),
+            Cell::Decimal(v) => Cell::Decimal(v),
+        }
+    }
+}
+
+/// A field's value as a reader produced it: a JSON value, or a scalar read straight from the
+/// input's text.
+pub(crate) trait FieldValue {
+    /// The value converted to `ty`; `None` when it cannot be read as that type.
+    fn to_cell(&self, ty: KustoType) -> Option<Cell<'_>>;
+    /// Whether the value carries nothing (null or an empty string).
+    fn is_blank(&self) -> bool;
+    /// The value as a reject reason shows it.
+    fn shortened(&self) -> String;
+}
+
+impl FieldValue for Value {
+    fn to_cell(&self, ty: KustoType) -> Option<Cell<'_>> {
+        convert(self, ty)
+    }
+
+    fn is_blank(&self) -> bool {
+        is_blank(self)
+    }
+
+    fn shortened(&self) -> String {
+        shorten(self)
+    }
+}
+
+/// A JSON scalar read from a record's text, its string borrowed from the text when it has no
+/// escapes. Converts exactly as the [`Value`] it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A negative integer.
+    Int(i64),
+    /// A non-negative integer.
+    UInt(u64),
+    /// A number with a fraction or exponent.
+    Real(f64),
+    /// A string.
+    Text(Cow<'a, str>),
+}
+
+impl Scalar<'_> {
+    /// The JSON value this scalar stands for.
+    fn to_value(&self) -> Value {
+        match self {
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(*b),
+            Scalar::Int(v) => Value::from(*v),
+            Scalar::UInt(v) => Value::from(*v),
+            Scalar::Real(v) => serde_json::Number::from_f64(*v)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+            Scalar::Text(s) => Value::String(s.to_string()),
+        }
+    }
+}
+
+impl FieldValue for Scalar<'_> {
+    fn to_cell(&self, ty: KustoType) -> Option<Cell<'_>> {
+        // Strings are converted in place, as `convert` converts a `Value::String`; every
+        // other scalar goes through its `Value`, which is cheap to make.
+        match (self, ty) {
+            (Scalar::Text(s), KustoType::String) => Some(Cell::Text(Cow::Borrowed(s.as_ref()))),
+            (Scalar::Text(s), ty) if ty != KustoType::Dynamic => {
+                let trimmed = s.trim();
+                if trimmed.is_empty() {
+                    Some(Cell::Null)
+                } else {
+                    convert_text(trimmed, ty)
+                }
+            }
+            _ => convert(&self.to_value(), ty).map(Cell::into_owned),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Scalar::Null => true,
+            Scalar::Text(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+
+    fn shortened(&self) -> String {
+        shorten(&self.to_value())
+    }
+}
+
 /// Whether a value carries nothing (null or an empty string), so dropping it loses nothing.
 fn is_blank(value: &Value) -> bool {
     match value {
@@ -289,23 +442,33 @@ fn shorten(value: &Value) -> String {
     format!("{cut}...")
 }
 
-/// A fresh Arrow builder for a column of type `ty`.
-fn new_builder(ty: KustoType) -> Box<dyn ArrayBuilder> {
+/// A fresh Arrow builder for a column of type `ty`, with room for `rows` values (and `bytes`
+/// of text in a string column).
+fn new_builder(ty: KustoType, rows: usize, bytes: usize) -> Box<dyn ArrayBuilder> {
     match ty {
-        KustoType::Bool => Box::new(BooleanBuilder::new()),
-        KustoType::Int => Box::new(Int32Builder::new()),
-        KustoType::Long => Box::new(Int64Builder::new()),
-        KustoType::Real => Box::new(Float64Builder::new()),
+        KustoType::Bool => Box::new(BooleanBuilder::with_capacity(rows)),
+        KustoType::Int => Box::new(Int32Builder::with_capacity(rows)),
+        KustoType::Long => Box::new(Int64Builder::with_capacity(rows)),
+        KustoType::Real => Box::new(Float64Builder::with_capacity(rows)),
         KustoType::Decimal => Box::new(
-            Decimal128Builder::new()
+            Decimal128Builder::with_capacity(rows)
                 .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
                 .unwrap_or_default(),
         ),
-        KustoType::String => Box::new(StringBuilder::new()),
-        KustoType::DateTime => Box::new(TimestampNanosecondBuilder::new()),
-        KustoType::TimeSpan => Box::new(DurationNanosecondBuilder::new()),
-        KustoType::Guid => Box::new(FixedSizeBinaryBuilder::new(16)),
-        KustoType::Dynamic => Box::new(LargeStringBuilder::new()),
+        KustoType::String => Box::new(StringBuilder::with_capacity(rows, bytes)),
+        KustoType::DateTime => Box::new(TimestampNanosecondBuilder::with_capacity(rows)),
+        KustoType::TimeSpan => Box::new(DurationNanosecondBuilder::with_capacity(rows)),
+        KustoType::Guid => Box::new(FixedSizeBinaryBuilder::with_capacity(rows, 16)),
+        KustoType::Dynamic => Box::new(LargeStringBuilder::with_capacity(rows, bytes)),
+    }
+}
+
+/// The bytes of text a string array holds (0 for other arrays).
+fn text_bytes(array: &ArrayRef) -> usize {
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value_data().len(),
+        DataType::LargeUtf8 => array.as_string::<i64>().value_data().len(),
+        _ => 0,
     }
 }
 

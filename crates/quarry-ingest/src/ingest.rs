@@ -3,28 +3,20 @@
 //! if anything fails, leave the workspace as it was. Malformed records are written to a rejects
 //! file and counted; they never stop the ingest.
 
-use crate::coerce::TableBuilder;
 use crate::formats::{self, Format, Item};
-use crate::infer::infer_schema;
-use crate::record::{Origin, Position};
+use crate::record::Position;
 use crate::route::{table_name_from_stem, Route, Router};
+use crate::sink::Sink;
+use crate::typed_lines::{type_lines, TypedLinesError};
 use crate::windows::{self, clock::ClockOffset, nxlog, WinEvent};
-use crate::workspace::manifest::{column_entries, InputEntry, TableEntry};
-use crate::workspace::writer::StagedWriter;
-use crate::workspace::{io_error, sync_parent, Workspace, WorkspaceError, REJECTS_DIR, TMP_DIR};
-use quarry_schema::{Catalog, TableSchema};
-use serde_json::{json, Map, Value};
+use crate::workspace::{Workspace, WorkspaceError};
+use quarry_schema::Catalog;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// Rows a table builder holds before they are written out.
-const FLUSH_ROWS: usize = 65_536;
-/// The longest record text kept in a rejects file.
-const MAX_REJECT_TEXT: usize = 16 * 1024;
 
 /// How to read inputs.
 #[derive(Debug, Clone, Default)]
@@ -173,8 +165,34 @@ pub fn ingest_file(
             }
         }
     };
-    match format {
-        Format::Ndjson | Format::Csv => {
+    // JSON lines bound for one table of known schema are typed in parallel, straight from
+    // their text; other inputs go record by record.
+    let forced_schema = match (&options.table, format) {
+        (Some(table), Format::Ndjson) => sink.known_schema(table).map(|s| (table.clone(), s)),
+        _ => None,
+    };
+    match (format, forced_schema) {
+        (Format::Ndjson, Some((table, schema))) => {
+            let file = File::open(path).map_err(io)?;
+            let mut records_done = 0u64;
+            type_lines(file, &table, &schema, &mut hasher, |chunk| {
+                records_done += chunk.records;
+                let done = Progress {
+                    bytes: chunk.bytes_done,
+                    records: records_done,
+                };
+                sink.accept_typed(&table, &schema, chunk);
+                progress(done);
+            })
+            .map_err(|error| match error {
+                TypedLinesError::Io(source) => io(source),
+                other => IngestError::Unreadable {
+                    path: path.to_path_buf(),
+                    message: other.to_string(),
+                },
+            })?;
+        }
+        (Format::Ndjson | Format::Csv, _) => {
             let file = File::open(path).map_err(io)?;
             // Reading and parsing run on a thread of their own, one chunk of records ahead of
             // the routing, typing and Parquet encoding here.
@@ -210,7 +228,7 @@ pub fn ingest_file(
                 }
             }
         }
-        Format::Json => {
+        (Format::Json, _) => {
             let text = fs::read(path).map_err(io)?;
             hasher.update(&text);
             let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
@@ -233,7 +251,7 @@ pub fn ingest_file(
                 records: records.get(),
             });
         }
-        Format::Parquet => {
+        (Format::Parquet, _) => {
             hasher.update(hash_file(path).map_err(io)?.as_bytes());
             formats::parquet::read(
                 path,
@@ -251,7 +269,7 @@ pub fn ingest_file(
                 records: records.get(),
             });
         }
-        Format::Evtx => {
+        (Format::Evtx, _) => {
             hasher.update(hash_file(path).map_err(io)?.as_bytes());
             let events =
                 windows::evtx::read_file(path).map_err(|message| IngestError::Unreadable {
@@ -353,273 +371,6 @@ fn map_windows_events(events: Vec<PendingEvent>, sink: &mut Sink) {
         }
         let record = windows::map_event(&pending.event);
         sink.accept(pending.position, &record.table, record.fields);
-    }
-}
-
-/// A record's fields with its position, held until its custom table's schema is inferred.
-type PositionedFields = (Position, Map<String, Value>);
-
-/// Where accepted and rejected records go during one ingest.
-struct Sink {
-    input: String,
-    schemas: HashMap<String, Option<Arc<TableSchema>>>,
-    stored: BTreeMap<String, TableEntry>,
-    builders: HashMap<String, TableBuilder>,
-    custom: BTreeMap<String, Vec<PositionedFields>>,
-    writer: StagedWriter,
-    rejects_path: PathBuf,
-    rejects: Option<BufWriter<File>>,
-    rejected: u64,
-    accepted: BTreeMap<String, u64>,
-    failure: Option<WorkspaceError>,
-    stage_root: PathBuf,
-}
-
-impl Sink {
-    /// A sink staging under the workspace's `tmp/<staging_name>`.
-    fn new(workspace: &Workspace, staging_name: &str, input: &Path) -> Result<Sink, IngestError> {
-        let writer = StagedWriter::new(workspace.root(), staging_name)?;
-        let stage_root = workspace.root().join(TMP_DIR).join(staging_name);
-        Ok(Sink {
-            input: input.display().to_string(),
-            schemas: HashMap::new(),
-            stored: workspace.manifest().tables.clone(),
-            builders: HashMap::new(),
-            custom: BTreeMap::new(),
-            writer,
-            rejects_path: stage_root.join("rejects.ndjson"),
-            rejects: None,
-            rejected: 0,
-            accepted: BTreeMap::new(),
-            failure: None,
-            stage_root,
-        })
-    }
-
-    /// The schema of a table with a known schema (stored in the workspace, else embedded);
-    /// `None` for a custom table.
-    fn known_schema(&mut self, table: &str) -> Option<Arc<TableSchema>> {
-        if let Some(schema) = self.schemas.get(table) {
-            return schema.clone();
-        }
-        let schema = match self.stored.get(table) {
-            Some(entry) if !entry.inferred => entry.schema(table).ok().map(Arc::new),
-            Some(_) => None,
-            None => Catalog::embedded().table(table).cloned().map(Arc::new),
-        };
-        self.schemas.insert(table.to_string(), schema.clone());
-        schema
-    }
-
-    /// Takes one record for `table`.
-    fn accept(&mut self, position: Position, table: &str, fields: Map<String, Value>) {
-        // The common case, a table already being built, costs one lookup and no allocation.
-        if !self.builders.contains_key(table) {
-            let Some(schema) = self.known_schema(table) else {
-                self.custom
-                    .entry(table.to_string())
-                    .or_default()
-                    .push((position, fields));
-                return;
-            };
-            self.builders
-                .insert(table.to_string(), TableBuilder::new(schema));
-        }
-        let Some(builder) = self.builders.get_mut(table) else {
-            return;
-        };
-        match builder.append(&fields) {
-            Ok(()) => {
-                let full = builder.len() >= FLUSH_ROWS;
-                match self.accepted.get_mut(table) {
-                    Some(count) => *count += 1,
-                    None => {
-                        self.accepted.insert(table.to_string(), 1);
-                    }
-                }
-                if full {
-                    self.flush(table);
-                }
-            }
-            Err(reason) => {
-                let reason = format!("{table}: {reason}");
-                self.reject(position, &reason, Some(&Value::Object(fields)));
-            }
-        }
-    }
-
-    /// Writes the rows `table`'s builder holds.
-    fn flush(&mut self, table: &str) {
-        let Some(builder) = self.builders.get_mut(table) else {
-            return;
-        };
-        if builder.is_empty() || self.failure.is_some() {
-            return;
-        }
-        let schema = builder.schema().clone();
-        let result = builder
-            .finish()
-            .map_err(|e| WorkspaceError::Parquet {
-                path: PathBuf::from(table),
-                message: e.to_string(),
-            })
-            .and_then(|batch| self.writer.write(&schema, &batch));
-        if let Err(error) = result {
-            self.failure = Some(error);
-        }
-    }
-
-    /// Records a reject with its position and reason (and the record, shortened).
-    fn reject(&mut self, position: Position, reason: &str, record: Option<&Value>) {
-        self.rejected += 1;
-        if self.failure.is_some() {
-            return;
-        }
-        let origin = Origin {
-            file: self.input.clone(),
-            position,
-        };
-        let (line, record_number) = match position {
-            Position::Line(line) => (Some(line), None),
-            Position::Record(number) => (None, Some(number)),
-        };
-        let mut text = record.map(Value::to_string);
-        if let Some(t) = &mut text {
-            if t.len() > MAX_REJECT_TEXT {
-                let mut cut = MAX_REJECT_TEXT;
-                while !t.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                t.truncate(cut);
-            }
-        }
-        let entry = json!({
-            "file": origin.file,
-            "line": line,
-            "record": record_number,
-            "at": origin.to_string(),
-            "reason": reason,
-            "text": text,
-        });
-        let result = (|| -> std::io::Result<()> {
-            if self.rejects.is_none() {
-                fs::create_dir_all(&self.stage_root)?;
-                self.rejects = Some(BufWriter::new(File::create(&self.rejects_path)?));
-            }
-            if let Some(out) = &mut self.rejects {
-                writeln!(out, "{entry}")?;
-            }
-            Ok(())
-        })();
-        if let Err(source) = result {
-            self.failure = Some(WorkspaceError::Io {
-                path: self.rejects_path.clone(),
-                source,
-            });
-        }
-    }
-
-    /// Drops everything staged.
-    fn discard(self) {
-        let _ = fs::remove_dir_all(&self.stage_root);
-    }
-
-    /// Types the custom tables, writes the rest, publishes the files and commits the manifest.
-    fn commit(
-        mut self,
-        workspace: &mut Workspace,
-        hash: &str,
-        format: &str,
-        report: &mut FileReport,
-    ) -> Result<(), IngestError> {
-        let mut new_schemas: BTreeMap<String, TableSchema> = BTreeMap::new();
-        for (table, rows) in std::mem::take(&mut self.custom) {
-            let existing = workspace.table_schema(&table)?;
-            let objects: Vec<Map<String, Value>> = rows.iter().map(|(_, o)| o.clone()).collect();
-            let schema = infer_schema(&table, &objects, existing.as_ref()).map_err(|message| {
-                IngestError::Unreadable {
-                    path: report.path.clone(),
-                    message: format!("table {table}: {message}"),
-                }
-            })?;
-            let schema = Arc::new(schema);
-            self.schemas.insert(table.clone(), Some(schema.clone()));
-            new_schemas.insert(table.clone(), (*schema).clone());
-            report.inferred_tables.push(table.clone());
-            for (position, fields) in rows {
-                self.accept(position, &table, fields);
-            }
-        }
-        let tables: Vec<String> = self.builders.keys().cloned().collect();
-        for table in &tables {
-            self.flush(table);
-        }
-        if let Some(error) = self.failure.take() {
-            return Err(error.into());
-        }
-        for (table, builder) in &self.builders {
-            if !builder.dropped_fields().is_empty() {
-                report
-                    .dropped_fields
-                    .insert(table.clone(), builder.dropped_fields().clone());
-            }
-        }
-        let rejects_file = match self.rejects.take() {
-            Some(mut out) => {
-                out.flush().map_err(io_error(&self.rejects_path))?;
-                let file = out.into_inner().map_err(|e| WorkspaceError::Io {
-                    path: self.rejects_path.clone(),
-                    source: e.into_error(),
-                })?;
-                file.sync_all().map_err(io_error(&self.rejects_path))?;
-                let relative = format!("{REJECTS_DIR}/{}.ndjson", &hash[..16]);
-                let target = workspace.root().join(&relative);
-                if let Some(parent) = target.parent() {
-                    fs::create_dir_all(parent).map_err(io_error(parent))?;
-                }
-                fs::rename(&self.rejects_path, &target).map_err(io_error(&target))?;
-                sync_parent(&target)?;
-                Some(relative)
-            }
-            None => None,
-        };
-        let published = self.writer.publish()?;
-        let mut manifest = workspace.manifest().clone();
-        for (table, file) in published {
-            let entry = manifest.tables.entry(table.clone()).or_insert_with(|| {
-                let schema = self.schemas.get(&table).cloned().flatten();
-                TableEntry {
-                    columns: schema.map(|s| column_entries(&s)).unwrap_or_default(),
-                    inferred: new_schemas.contains_key(&table),
-                    files: Vec::new(),
-                }
-            });
-            if let Some(schema) = new_schemas.get(&table) {
-                entry.columns = column_entries(schema);
-            }
-            entry.files.push(file);
-        }
-        manifest.inputs.insert(
-            hash.to_string(),
-            InputEntry {
-                path: report.path.display().to_string(),
-                bytes: report.bytes,
-                format: format.to_string(),
-                ingested_at: quarry_engine::values::format_datetime(
-                    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0),
-                    false,
-                ),
-                tables: self.accepted.clone(),
-                rejected: self.rejected,
-                rejects_file: rejects_file.clone(),
-            },
-        );
-        workspace.commit(manifest)?;
-        let _ = fs::remove_dir_all(&self.stage_root);
-        report.accepted = self.accepted;
-        report.rejected = self.rejected;
-        report.rejects_file = rejects_file.map(|r| workspace.root().join(r));
-        Ok(())
     }
 }
 

@@ -14,6 +14,8 @@ pub mod infer;
 pub mod ingest;
 pub mod record;
 pub mod route;
+mod sink;
+mod typed_lines;
 pub mod windows;
 pub mod workspace;
 

@@ -32,18 +32,22 @@ pub fn read_lines<R: BufRead>(
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let item = match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(object)) => Ok(object),
-            Ok(other) => Err(format!("expected a JSON object, found {}", kind(&other))),
-            Err(e) => Err(format!("invalid JSON: {e}")),
-        };
-        sink((Position::Line(number), item));
+        sink((Position::Line(number), parse_line(bytes)));
         if number.is_multiple_of(4096) {
             progress(consumed);
         }
     }
     progress(consumed);
     Ok(())
+}
+
+/// One line of JSON lines (with its line end) as an object, or why it is not one.
+pub(crate) fn parse_line(bytes: &[u8]) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(other) => Err(format!("expected a JSON object, found {}", kind(&other))),
+        Err(e) => Err(format!("invalid JSON: {e}")),
+    }
 }
 
 /// The rows of one JSON document, in order.

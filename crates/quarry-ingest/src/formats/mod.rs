@@ -3,6 +3,7 @@
 //! afterwards (`route`), so one reader serves every export that shares a container format.
 
 pub mod csv;
+pub(crate) mod flat_json;
 pub mod json;
 pub mod parquet;
 
