@@ -75,6 +75,34 @@ QUERIES = [
     ("singleton_hashes", """
         SELECT count(*) AS Count FROM (
             SELECT SHA256 FROM DeviceFileEvents GROUP BY SHA256 HAVING count(DISTINCT DeviceName) = 1)"""),
+    ("hourly_series_by_process", """
+        WITH bins AS (
+            SELECT range AS b FROM range(TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-08', INTERVAL 1 HOUR)),
+        inrange AS (
+            SELECT InitiatingProcessFileName AS k, date_trunc('hour', Timestamp)::TIMESTAMP AS b
+            FROM DeviceNetworkEvents
+            WHERE Timestamp >= TIMESTAMP '2026-01-01' AND Timestamp < TIMESTAMP '2026-01-08'),
+        keys AS (SELECT DISTINCT k FROM inrange),
+        counts AS (SELECT k, b, count(*) AS c FROM inrange GROUP BY k, b)
+        SELECT keys.k AS InitiatingProcessFileName, list(coalesce(counts.c, 0) ORDER BY bins.b) AS Connections
+        FROM keys CROSS JOIN bins
+        LEFT JOIN counts ON counts.k = keys.k AND counts.b = bins.b
+        GROUP BY keys.k"""),
+    ("child_parent_network_joins", """
+        WITH children AS (
+            SELECT DeviceName, ProcessId, InitiatingProcessId, FileName FROM DeviceProcessEvents
+            WHERE lower(FileName) IN ('powershell.exe', 'cmd.exe', 'rundll32.exe')),
+        parents AS (
+            SELECT DeviceName, ProcessId, count(*) AS ParentCount FROM DeviceProcessEvents
+            GROUP BY DeviceName, ProcessId),
+        net AS (
+            SELECT DeviceName, InitiatingProcessId, count(*) AS Connections FROM DeviceNetworkEvents
+            WHERE RemotePort IN (443, 8080) GROUP BY DeviceName, InitiatingProcessId)
+        SELECT c.FileName, count(*) AS Processes, sum(n.Connections) AS Connections, sum(p.ParentCount) AS Parents
+        FROM children c
+        JOIN parents p ON c.DeviceName = p.DeviceName AND c.InitiatingProcessId = p.ProcessId
+        JOIN net n ON c.DeviceName = n.DeviceName AND c.ProcessId = n.InitiatingProcessId
+        GROUP BY c.FileName"""),
     ("daily_encoded_ratio", """
         SELECT date_trunc('day', Timestamp)::TIMESTAMP AS Day, count(*) AS Total,
                count(*) FILTER (WHERE ProcessCommandLine ILIKE '%encodedcommand%') AS Encoded

@@ -55,7 +55,7 @@ def main():
     duck, duck_peak, duck_order = load(sys.argv[2])
     names = order + [n for n in duck_order if n not in quarry]
     mismatches, ratios = [], []
-    header = f"{'query':<24} {'rows':>8} {'quarry s':>10} {'duckdb s':>10} {'ratio':>8}  check"
+    header = f"{'query':<28} {'rows':>8} {'quarry s':>10} {'duckdb s':>10} {'ratio':>8}  check"
     print(header)
     print("-" * len(header))
     for name in names:
@@ -82,7 +82,7 @@ def main():
             ratios.append(ratio)
         rows = q.get("rows", "") if q else ""
         fmt = lambda s: f"{s:10.4f}" if isinstance(s, (int, float)) else f"{'-':>10}"
-        print(f"{name:<24} {rows!s:>8} {fmt(qs)} {fmt(ds)} "
+        print(f"{name:<28} {rows!s:>8} {fmt(qs)} {fmt(ds)} "
               f"{(f'{ratio:8.2f}' if ratio else f'{chr(45):>8}')}  {'MISMATCH' if problem else 'ok'}")
         if problem:
             mismatches.append((name, problem))

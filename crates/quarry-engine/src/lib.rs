@@ -12,6 +12,7 @@
 mod bounded_filter_pushdown;
 pub mod conformance;
 pub mod coverage;
+mod distinct_to_group_by;
 pub mod error;
 pub mod external;
 pub mod format;

@@ -153,6 +153,7 @@ impl Session {
             .with_default_features()
             .build();
         let state = with_bounded_filter_rules(state);
+        let state = crate::distinct_to_group_by::with_distinct_to_group_by(state);
         let context = SessionContext::new_with_state(state);
         Ok(Session::with_context(config, context))
     }

@@ -292,3 +292,51 @@ fn external_plugins_are_refused() {
         "{error}"
     );
 }
+
+/// `mv-expand parse_json(s).key` (read and expanded in one pass) gives what expanding the
+/// property after computing it gives, for arrays, missing keys, JSON nulls, scalars, bags, text
+/// that is not JSON and nested paths.
+#[test]
+fn mv_expand_of_a_parsed_property_matches_the_two_step_form() {
+    let data = r#"datatable(k:long, s:string)[
+        1, '{"Tags": ["a", "b"], "x": 1}',
+        2, '{"x": 1}',
+        3, '{"Tags": null}',
+        4, '{"Tags": "solo"}',
+        5, '{"Tags": {"p": 1, "q": [2]}}',
+        6, 'not json',
+        7, '{"Tags": [], "y": 2}',
+        8, '{"Tags": ["dup"], "Tags": ["last", "one"]}',
+        9, '{"Outer": {"Tags": ["deep"]}}']"#;
+    for path in [
+        "parse_json(s).Tags",
+        "parse_json(s)['Tags']",
+        "parse_json(s).Outer.Tags",
+    ] {
+        let fused = sorted_rows(&format!(
+            "{data} | mv-expand T = {path} | project k, T = tostring(T)"
+        ));
+        let two_step = sorted_rows(&format!(
+            "{data} | extend P = {path} | mv-expand T = P | project k, T = tostring(T)"
+        ));
+        assert_eq!(fused, two_step, "{path}");
+    }
+    assert_eq!(
+        sorted_rows(&format!(
+            "{data} | mv-expand T = parse_json(s).Tags | project k, T = tostring(T)"
+        )),
+        sorted(vec![
+            vec![json!(1), json!("a")],
+            vec![json!(1), json!("b")],
+            vec![json!(2), json!("")],
+            vec![json!(3), json!("")],
+            vec![json!(4), json!("solo")],
+            vec![json!(5), json!(r#"{"p":1}"#)],
+            vec![json!(5), json!(r#"{"q":[2]}"#)],
+            vec![json!(6), json!("")],
+            vec![json!(8), json!("last")],
+            vec![json!(8), json!("one")],
+            vec![json!(9), json!("")],
+        ])
+    );
+}

@@ -21,6 +21,7 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::{DataFusionError, Result as DFResult};
 use datafusion::logical_expr::Expr;
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Ticks (100 ns) from 0001-01-01 to the Unix epoch.
@@ -239,16 +240,27 @@ fn format_guid(bytes: &[u8]) -> String {
 /// The `tostring` text of a dynamic value's JSON text: a string's content, `None` for null,
 /// the JSON text otherwise.
 fn dynamic_to_string(text: &str) -> Option<String> {
+    dynamic_to_str(text).map(Cow::into_owned)
+}
+
+/// `tostring` of a dynamic value's JSON text, borrowed from it whenever no unescaping is needed.
+fn dynamic_to_str(text: &str) -> Option<Cow<'_, str>> {
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed == "null" {
         return None;
     }
-    if trimmed.starts_with('"') {
+    if let Some(quoted) = trimmed.strip_prefix('"') {
+        let plain = quoted
+            .strip_suffix('"')
+            .filter(|inner| !inner.bytes().any(|b| b == b'\\' || b == b'"' || b < 0x20));
+        if let Some(inner) = plain {
+            return Some(Cow::Borrowed(inner));
+        }
         if let Ok(s) = serde_json::from_str::<String>(trimmed) {
-            return Some(s);
+            return Some(Cow::Owned(s));
         }
     }
-    Some(trimmed.to_string())
+    Some(Cow::Borrowed(trimmed))
 }
 
 fn value_to_string(value: V<'_>) -> Option<String> {
@@ -272,8 +284,14 @@ pub(super) fn to_string_array(array: &ArrayRef) -> DFResult<ArrayRef> {
     if matches!(array.data_type(), DataType::Utf8 | DataType::Utf8View) {
         return Ok(Arc::clone(array));
     }
-    let reader = Reader::new(array)?;
     let mut out = StringBuilder::with_capacity(array.len(), array.len() * 8);
+    if let Some(texts) = array.as_string_opt::<i64>() {
+        for text in texts.iter() {
+            out.append_option(text.and_then(dynamic_to_str));
+        }
+        return Ok(Arc::new(out.finish()));
+    }
+    let reader = Reader::new(array)?;
     for i in 0..array.len() {
         out.append_option(value_to_string(reader.get(i)));
     }

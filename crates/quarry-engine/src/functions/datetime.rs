@@ -193,12 +193,14 @@ fn bin_result_type(value: &DataType, size: &DataType) -> Option<DataType> {
 }
 
 /// A vectorised `bin` for a constant, non-zero size: integer floor arithmetic on the value's
-/// nanoseconds (or integer), or `floor(v / s) * s` for reals.
+/// nanoseconds (or integer), or `floor(v / s) * s` for reals. `at` is `bin_at`'s constant
+/// alignment point (`None`: Kusto's epoch for datetimes, zero otherwise).
 fn bin_constant(
     value: Expr,
     value_type: &DataType,
     ret: &DataType,
     size: &ScalarValue,
+    at: Option<&ScalarValue>,
 ) -> Option<Expr> {
     match ret {
         DataType::Timestamp(..) | DataType::Duration(_) => {
@@ -210,9 +212,12 @@ fn bin_constant(
                 return None;
             }
             let size = scalar_nanos(size)?.checked_abs().filter(|s| *s != 0)?;
-            let origin = match ret {
-                DataType::Timestamp(..) => KUSTO_EPOCH_NANOS.rem_euclid(i128::from(size)) as i64,
-                _ => 0,
+            let origin = match (at, ret) {
+                (Some(at), _) => i128::from(scalar_nanos(at)?).rem_euclid(i128::from(size)) as i64,
+                (None, DataType::Timestamp(..)) => {
+                    KUSTO_EPOCH_NANOS.rem_euclid(i128::from(size)) as i64
+                }
+                (None, _) => 0,
             };
             // v - pmod(v - origin, size), without overflowing for far dates.
             let nanos = cast(value, DataType::Int64);
@@ -222,8 +227,13 @@ fn bin_constant(
         }
         DataType::Int32 | DataType::Int64 => {
             let size = scalar_i64(size)?.checked_abs().filter(|s| *s != 0)?;
+            let origin = match at {
+                Some(at) => scalar_i64(at)?.rem_euclid(size),
+                None => 0,
+            };
             let int = cast(value, DataType::Int64);
-            let floored = int.clone() - ((int % lit(size)) + lit(size)) % lit(size);
+            let shifted = ((int.clone() % lit(size)) - lit(origin)) % lit(size);
+            let floored = int - (shifted + lit(size)) % lit(size);
             Some(cast(floored, ret.clone()))
         }
         DataType::Float64 if value_type.is_numeric() => {
@@ -231,7 +241,12 @@ fn bin_constant(
             if size == 0.0 || !size.is_finite() {
                 return None;
             }
-            Some(floor(cast(value, DataType::Float64) / lit(size)) * lit(size))
+            let origin = match at {
+                Some(at) => scalar_f64(at).filter(|a| a.is_finite())?,
+                None => 0.0,
+            };
+            let value = cast(value, DataType::Float64) - lit(origin);
+            Some(floor(value / lit(size)) * lit(size) + lit(origin))
         }
         _ => None,
     }
@@ -258,7 +273,7 @@ fn plan_bin(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Result<Expr, 
     }
     if !at {
         if let Expr::Literal(size, _) = &args[1].expr {
-            if let Some(expr) = bin_constant(args[0].expr.clone(), value_type, &ret, size) {
+            if let Some(expr) = bin_constant(args[0].expr.clone(), value_type, &ret, size, None) {
                 return Ok(expr);
             }
         }
@@ -268,6 +283,24 @@ fn plan_bin(name: &str, args: &[PlannedArg], ctx: &CallContext) -> Result<Expr, 
             bin_row,
             vec![args[0].expr.clone(), args[1].expr.clone()],
         ));
+    }
+    if let (Expr::Literal(size, _), Expr::Literal(at, _)) = (&args[1].expr, &args[2].expr) {
+        let value = args[0].expr.clone();
+        let constant_type = matches!(
+            (&ret, &args[2].data_type),
+            (DataType::Timestamp(..), DataType::Timestamp(..))
+                | (DataType::Duration(_), DataType::Duration(_))
+                | (
+                    DataType::Int32 | DataType::Int64,
+                    DataType::Int32 | DataType::Int64
+                )
+                | (DataType::Float64, _)
+        );
+        if constant_type && !at.is_null() {
+            if let Some(expr) = bin_constant(value, value_type, &ret, size, Some(at)) {
+                return Ok(expr);
+            }
+        }
     }
     let exprs = args.iter().map(|a| a.expr.clone()).collect();
     Ok(row_call(name, ret, bin_at_row, exprs))
@@ -1173,6 +1206,9 @@ mod tests {
             ("bin", vec![r(3.25), n(1)], "3.0"),
             ("floor", vec![r(1.5), r(0.5)], "1.5"),
             ("bin_at", vec![r(6.5), r(2.5), n(7)], "4.5"),
+            ("bin_at", vec![n(7), n(5), n(1)], "6"),
+            ("bin_at", vec![n(-3), n(5), n(1)], "-4"),
+            ("bin_at", vec![n(-3), n(5), n(-9)], "-4"),
             (
                 "bin_at",
                 vec![dt("2017-05-17 10:20:00"), span("7d"), dt("2017-06-04")],

@@ -23,6 +23,9 @@ use std::sync::Arc;
 /// The names `parse_json` is planned under; `parse_json(s).key` is read from `s` itself.
 const PARSE_JSON_UDFS: [&str; 4] = ["parse_json", "parsejson", "todynamic", "toobject"];
 
+/// The name [`member`] calls are planned under.
+const MEMBER: &str = "member";
+
 /// Flag: the target argument is text still to be read as JSON (the argument of `parse_json`).
 const FLAG_PARSE: u32 = 1;
 
@@ -43,7 +46,7 @@ fn unwrap_parse_json(target: Expr) -> (Expr, u32) {
 pub(crate) fn member(target: Expr, key: &str) -> Expr {
     let (target, flags) = unwrap_parse_json(target);
     udf_call(
-        "member",
+        MEMBER,
         DataType::LargeUtf8,
         flags,
         member_kernel,
@@ -57,8 +60,17 @@ pub(crate) fn member(target: Expr, key: &str) -> Expr {
 /// The `List<LargeUtf8>` of the elements `mv-expand` makes of `value`: an array's elements, a
 /// bag's properties (each a one-property bag, or a `[key, value]` pair with `bag_as_array`), and
 /// any other value (null included) as the one element.
+///
+/// `mv-expand parse_json(s).key` reads `key` out of `s` and expands it in one pass, without
+/// printing the property's value back to text in between.
 pub(crate) fn mv_expand_items(value: Expr, bag_as_array: bool, limit: Option<i64>) -> Expr {
-    let (value, flags) = unwrap_parse_json(value);
+    let (value, key, flags) = match unwrap_member(value) {
+        Ok((target, key, flags)) => (target, Some(key), flags),
+        Err(value) => {
+            let (value, flags) = unwrap_parse_json(value);
+            (value, None, flags)
+        }
+    };
     udf_call(
         "mv_items",
         DataType::new_list(DataType::LargeUtf8, true),
@@ -68,8 +80,35 @@ pub(crate) fn mv_expand_items(value: Expr, bag_as_array: bool, limit: Option<i64
             value,
             Expr::Literal(ScalarValue::Boolean(Some(bag_as_array)), None),
             Expr::Literal(ScalarValue::Int64(limit), None),
+            Expr::Literal(ScalarValue::Utf8(key), None),
         ],
     )
+}
+
+/// The target, constant key and flags of a [`member`] call; the expression itself otherwise.
+fn unwrap_member(value: Expr) -> Result<(Expr, String, u32), Expr> {
+    let Expr::ScalarFunction(call) = &value else {
+        return Err(value);
+    };
+    let Some(udf) = call.func.inner().downcast_ref::<KqlUdf>() else {
+        return Err(value);
+    };
+    let key = match call.args.get(1) {
+        Some(Expr::Literal(ScalarValue::Utf8(Some(key)), _)) if call.func.name() == MEMBER => {
+            key.clone()
+        }
+        _ => return Err(value),
+    };
+    let flags = udf.flags;
+    let Expr::ScalarFunction(call) = value else {
+        unreachable!("matched above")
+    };
+    let target = call
+        .args
+        .into_iter()
+        .next()
+        .expect("member has two arguments");
+    Ok((target, key, flags))
 }
 
 /// The JSON text of row `i` of argument 0: a `dynamic` value as is, the argument of
@@ -166,12 +205,21 @@ fn mv_items_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
             _ => usize::MAX,
         }
     };
+    let key = {
+        let col = &batch.cols[3];
+        let keys = col.array.as_string::<i32>();
+        (!keys.is_null(0)).then(|| keys.value(0))
+    };
     let mut out = GenericListBuilder::<i32, _>::with_capacity(
         LargeStringBuilder::with_capacity(batch.rows * 2, batch.rows * 16),
         batch.rows,
     );
     for i in 0..batch.rows {
         with_text(batch, udf, i, |text| {
+            let text = match key {
+                Some(key) => text.and_then(|t| find_member(t, key)).map(RawValue::get),
+                None => text,
+            };
             append_items(out.values(), text, bag_as_array, limit);
         })?;
         out.append(true);

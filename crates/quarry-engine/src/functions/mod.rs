@@ -25,6 +25,7 @@ mod misc;
 mod network;
 pub(crate) mod percentiles;
 mod regex_dialect;
+pub(crate) mod string_predicates;
 pub(crate) mod strings;
 mod timeseries;
 mod timezones;

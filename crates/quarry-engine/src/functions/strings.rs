@@ -16,12 +16,10 @@ use datafusion::common::{DataFusionError, Result as DFResult, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
-use quarry_kql::ast::StringPredicate;
-use regex::Regex;
+use regex::{CaptureLocations, Regex};
 use serde_json::Value as Json;
-use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 // ---------------------------------------------------------------------------------------------
 // Shared UDF machinery
@@ -38,7 +36,13 @@ pub(super) struct KqlUdf {
     pub(super) flags: u32,
     kernel: Kernel,
     signature: Signature,
+    /// The regular expressions this call compiled, kept for its later batches: compiling once
+    /// per batch also threw away the lazy DFA states the regex engine had built.
+    compiled_regexes: Mutex<Vec<(String, Arc<Regex>)>>,
 }
+
+/// How many distinct patterns one call keeps compiled (patterns are nearly always constant).
+const KEPT_REGEXES: usize = 8;
 
 impl KqlUdf {
     /// The return type of the call.
@@ -129,6 +133,7 @@ pub(super) fn udf_call(
         flags,
         kernel,
         signature: Signature::variadic_any(Volatility::Immutable),
+        compiled_regexes: Mutex::new(Vec::new()),
     };
     ScalarUDF::new_from_impl(udf).call(args)
 }
@@ -233,23 +238,81 @@ impl IntCol {
     }
 }
 
-/// Compiles regular expressions, reusing the last one (patterns are almost always constant).
-#[derive(Default)]
-pub(super) struct RegexCache {
-    last: Option<(String, Regex)>,
+/// Compiles regular expressions, reusing the last one (patterns are almost always constant) and
+/// the ones the call compiled for earlier batches.
+pub(super) struct RegexCache<'u> {
+    udf: Option<&'u KqlUdf>,
+    last: Option<(String, Arc<Regex>, CaptureLocations)>,
+    /// Where the text `last` was compiled from lies (valid while the kernel's arrays live).
+    last_address: Option<(*const u8, usize)>,
 }
 
-impl RegexCache {
+impl<'u> RegexCache<'u> {
+    /// A cache that shares compiled patterns with the other batches of `udf`'s call.
+    pub(super) fn new(udf: &'u KqlUdf) -> Self {
+        RegexCache {
+            udf: Some(udf),
+            last: None,
+            last_address: None,
+        }
+    }
+
+    /// A cache of its own (for a kernel that keeps two patterns apart).
+    pub(super) fn private() -> Self {
+        RegexCache {
+            udf: None,
+            last: None,
+            last_address: None,
+        }
+    }
+
     /// The compiled form of `pattern` (with `prefix`/`suffix` wrapped around it).
     pub(super) fn get(&mut self, pattern: &str) -> DFResult<&Regex> {
-        let stale = self.last.as_ref().is_none_or(|(p, _)| p != pattern);
+        Ok(self.get_with_locations(pattern)?.0)
+    }
+
+    /// The compiled form of `pattern` with reusable capture slots, so that a capture per row
+    /// allocates nothing.
+    pub(super) fn get_with_locations(
+        &mut self,
+        pattern: &str,
+    ) -> DFResult<(&Regex, &mut CaptureLocations)> {
+        // A constant pattern is the same slice of the same array on every row: comparing its
+        // address skips comparing its text.
+        let address = (pattern.as_ptr(), pattern.len());
+        let stale = self.last_address != Some(address)
+            && self.last.as_ref().is_none_or(|(p, _, _)| p != pattern);
         if stale {
-            let regex = Regex::new(&super::kusto_regex(pattern)).map_err(|e| {
-                DataFusionError::Execution(format!("invalid regular expression {pattern:?}: {e}"))
-            })?;
-            self.last = Some((pattern.to_string(), regex));
+            let regex = self.compiled(pattern)?;
+            let locations = regex.capture_locations();
+            self.last = Some((pattern.to_string(), regex, locations));
         }
-        Ok(&self.last.as_ref().expect("just set").1)
+        self.last_address = Some(address);
+        let (_, regex, locations) = self.last.as_mut().expect("just set");
+        Ok((regex, locations))
+    }
+
+    fn compiled(&self, pattern: &str) -> DFResult<Arc<Regex>> {
+        let shared = self.udf.map(|udf| {
+            udf.compiled_regexes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+        });
+        if let Some(kept) = &shared {
+            if let Some((_, regex)) = kept.iter().find(|(p, _)| p == pattern) {
+                return Ok(Arc::clone(regex));
+            }
+        }
+        let regex = Arc::new(Regex::new(&super::kusto_regex(pattern)).map_err(|e| {
+            DataFusionError::Execution(format!("invalid regular expression {pattern:?}: {e}"))
+        })?);
+        if let Some(mut kept) = shared {
+            if kept.len() == KEPT_REGEXES {
+                kept.remove(0);
+            }
+            kept.push((pattern.to_string(), Arc::clone(&regex)));
+        }
+        Ok(regex)
     }
 }
 
@@ -265,400 +328,6 @@ fn map_str(batch: &Batch, f: impl Fn(&str) -> String) -> DFResult<ArrayRef> {
         out.append_value(f(input.str(i)));
     }
     Ok(finish_strings(out))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Case folding and term matching
-// ---------------------------------------------------------------------------------------------
-
-fn is_term_char(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
-/// A needle prepared once: folded to lower case for the case-insensitive operators.
-struct Needle {
-    text: String,
-    first_term: bool,
-    last_term: bool,
-    /// A prepared searcher (SIMD prefilters, ASCII case folding built in) for a needle used on
-    /// many rows; `None` for a needle that changes per row.
-    finder: Option<aho_corasick::AhoCorasick>,
-}
-
-impl Needle {
-    /// A needle searched for in many rows: [`Needle::new`] plus a prepared searcher.
-    fn prepared(text: &str, case_sensitive: bool) -> Self {
-        let mut needle = Needle::new(text, case_sensitive);
-        if !needle.text.is_empty() {
-            needle.finder = aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(!case_sensitive)
-                .build([needle.text.as_bytes()])
-                .ok();
-        }
-        needle
-    }
-
-    /// The first occurrence at or after `from` (`ascii_ci`: ASCII letters match either case).
-    #[inline]
-    fn find(&self, hay: &[u8], from: usize, ascii_ci: bool) -> Option<usize> {
-        match &self.finder {
-            Some(finder) if from <= hay.len() => finder
-                .find(aho_corasick::Input::new(hay).span(from..hay.len()))
-                .map(|m| m.start()),
-            Some(_) => None,
-            None => find_from(hay, self.text.as_bytes(), from, ascii_ci),
-        }
-    }
-
-    fn new(text: &str, case_sensitive: bool) -> Self {
-        let text = if case_sensitive {
-            text.to_string()
-        } else if text.is_ascii() {
-            text.to_ascii_lowercase()
-        } else {
-            text.to_lowercase()
-        };
-        let first_term = text.chars().next().is_some_and(is_term_char);
-        let last_term = text.chars().next_back().is_some_and(is_term_char);
-        Needle {
-            text,
-            first_term,
-            last_term,
-            finder: None,
-        }
-    }
-}
-
-/// The haystack in the form the comparison needs: as is (case-sensitive, or ASCII compared with
-/// `eq_ignore_ascii_case`), or folded to lower case (non-ASCII, case-insensitive).
-fn fold_haystack(hay: &str, case_sensitive: bool) -> (Cow<'_, str>, bool) {
-    if case_sensitive {
-        (Cow::Borrowed(hay), false)
-    } else if hay.is_ascii() {
-        (Cow::Borrowed(hay), true)
-    } else {
-        (Cow::Owned(hay.to_lowercase()), false)
-    }
-}
-
-#[inline]
-fn eq_at(hay: &[u8], pos: usize, needle: &[u8], ascii_ci: bool) -> bool {
-    let Some(window) = hay.get(pos..pos + needle.len()) else {
-        return false;
-    };
-    if ascii_ci {
-        window.eq_ignore_ascii_case(needle)
-    } else {
-        window == needle
-    }
-}
-
-fn term_before(hay: &str, pos: usize) -> bool {
-    let bytes = hay.as_bytes();
-    if pos == 0 {
-        return false;
-    }
-    let b = bytes[pos - 1];
-    if b.is_ascii() {
-        return b.is_ascii_alphanumeric();
-    }
-    hay[..pos].chars().next_back().is_some_and(is_term_char)
-}
-
-fn term_after(hay: &str, end: usize) -> bool {
-    let bytes = hay.as_bytes();
-    match bytes.get(end) {
-        None => false,
-        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
-        Some(_) => hay[end..].chars().next().is_some_and(is_term_char),
-    }
-}
-
-/// Whether `hay` satisfies `predicate` against the prepared needle.
-fn predicate_matches(
-    predicate: StringPredicate,
-    case_sensitive: bool,
-    hay: &str,
-    needle: &Needle,
-) -> bool {
-    let n = needle.text.as_bytes();
-    if n.is_empty() {
-        return true;
-    }
-    let (hay, ascii_ci) = fold_haystack(hay, case_sensitive);
-    let h = hay.as_bytes();
-    if h.len() < n.len() {
-        return false;
-    }
-    match predicate {
-        StringPredicate::StartsWith => eq_at(h, 0, n, ascii_ci),
-        StringPredicate::EndsWith => eq_at(h, h.len() - n.len(), n, ascii_ci),
-        StringPredicate::Contains => {
-            if ascii_ci || needle.finder.is_some() {
-                needle.find(h, 0, ascii_ci).is_some()
-            } else {
-                hay.contains(needle.text.as_str())
-            }
-        }
-        StringPredicate::Has | StringPredicate::HasPrefix | StringPredicate::HasSuffix => {
-            let check_start = needle.first_term && !matches!(predicate, StringPredicate::HasSuffix);
-            let check_end = needle.last_term && !matches!(predicate, StringPredicate::HasPrefix);
-            let mut from = 0;
-            while let Some(pos) = needle.find(h, from, ascii_ci) {
-                let end = pos + n.len();
-                if (!check_start || !term_before(&hay, pos))
-                    && (!check_end || !term_after(&hay, end))
-                {
-                    return true;
-                }
-                from = pos + 1;
-            }
-            false
-        }
-    }
-}
-
-/// The first position at or after `from` where `needle` occurs in `hay`.
-fn find_from(hay: &[u8], needle: &[u8], from: usize, ascii_ci: bool) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(from.min(hay.len()));
-    }
-    if hay.len() < needle.len() {
-        return None;
-    }
-    let last = hay.len() - needle.len();
-    let first = needle[0];
-    let mut pos = from;
-    while pos <= last {
-        let b = hay[pos];
-        let hit = if ascii_ci {
-            b.eq_ignore_ascii_case(&first)
-        } else {
-            b == first
-        };
-        if hit && eq_at(hay, pos, needle, ascii_ci) {
-            return Some(pos);
-        }
-        pos += 1;
-    }
-    None
-}
-
-/// Unicode case-insensitive equality (as Kusto's `=~`), without allocating.
-fn eq_ignore_case(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        return a.eq_ignore_ascii_case(b);
-    }
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
-}
-
-const PREDICATES: [StringPredicate; 6] = [
-    StringPredicate::Has,
-    StringPredicate::HasPrefix,
-    StringPredicate::HasSuffix,
-    StringPredicate::Contains,
-    StringPredicate::StartsWith,
-    StringPredicate::EndsWith,
-];
-
-fn predicate_code(predicate: StringPredicate) -> u32 {
-    PREDICATES.iter().position(|p| *p == predicate).unwrap_or(0) as u32
-}
-
-fn predicate_name(predicate: StringPredicate) -> &'static str {
-    match predicate {
-        StringPredicate::Has => "has",
-        StringPredicate::HasPrefix => "hasprefix",
-        StringPredicate::HasSuffix => "hassuffix",
-        StringPredicate::Contains => "contains",
-        StringPredicate::StartsWith => "startswith",
-        StringPredicate::EndsWith => "endswith",
-    }
-}
-
-const FLAG_CS: u32 = 1 << 4;
-const FLAG_NEG: u32 = 1 << 5;
-
-/// `left <predicate>[_cs] right` and the `!` forms, with Kusto's semantics: term matching for
-/// `has*`, substring for the rest, case-insensitive unless `case_sensitive`; a null left side
-/// gives false (true for the negated form).
-pub(crate) fn string_predicate(
-    predicate: StringPredicate,
-    case_sensitive: bool,
-    negated: bool,
-    left: Expr,
-    right: Expr,
-) -> Expr {
-    let mut flags = predicate_code(predicate);
-    if case_sensitive {
-        flags |= FLAG_CS;
-    }
-    if negated {
-        flags |= FLAG_NEG;
-    }
-    let name = format!(
-        "{}{}{}",
-        if negated { "!" } else { "" },
-        predicate_name(predicate),
-        if case_sensitive { "_cs" } else { "" }
-    );
-    udf_call(
-        &name,
-        DataType::Boolean,
-        flags,
-        predicate_kernel,
-        vec![left, right],
-    )
-}
-
-fn predicate_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
-    let predicate = PREDICATES[(udf.flags & 0xf) as usize];
-    let case_sensitive = udf.flags & FLAG_CS != 0;
-    let negated = udf.flags & FLAG_NEG != 0;
-    let hay = batch.strs(0)?;
-    let needles = batch.strs(1)?;
-    let fixed = batch
-        .is_scalar(1)
-        .then(|| Needle::prepared(needles.str(0), case_sensitive));
-    let mut out = BooleanBuilder::with_capacity(batch.rows);
-    for i in 0..batch.rows {
-        let value = match hay.get(i) {
-            None => negated,
-            Some(h) => {
-                let matched = match &fixed {
-                    Some(needle) => predicate_matches(predicate, case_sensitive, h, needle),
-                    None => predicate_matches(
-                        predicate,
-                        case_sensitive,
-                        h,
-                        &Needle::new(needles.str(i), case_sensitive),
-                    ),
-                };
-                matched != negated
-            }
-        };
-        out.append_value(value);
-    }
-    Ok(Arc::new(out.finish()))
-}
-
-/// `left =~ right` (or `!~` when `negated`): equality under Unicode case folding.
-pub(crate) fn equals_ignore_case(left: Expr, right: Expr, negated: bool) -> Expr {
-    let name = if negated { "!~" } else { "=~" };
-    udf_call(
-        name,
-        DataType::Boolean,
-        u32::from(negated),
-        equals_ci_kernel,
-        vec![left, right],
-    )
-}
-
-fn equals_ci_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
-    let negated = udf.flags != 0;
-    let a = batch.strs(0)?;
-    let b = batch.strs(1)?;
-    let mut out = BooleanBuilder::with_capacity(batch.rows);
-    for i in 0..batch.rows {
-        out.append_value(eq_ignore_case(a.str(i), b.str(i)) != negated);
-    }
-    Ok(Arc::new(out.finish()))
-}
-
-/// `expr has_any (needles…)` / `has_all` (when `all`). A needle may be a dynamic array, whose
-/// elements are needles.
-pub(crate) fn has_any(expr: Expr, needles: Vec<Expr>, all: bool) -> Expr {
-    let mut args = vec![expr];
-    args.extend(needles);
-    let name = if all { "has_all" } else { "has_any" };
-    udf_call(
-        name,
-        DataType::Boolean,
-        u32::from(all),
-        has_any_kernel,
-        args,
-    )
-}
-
-/// The needles of `has_any` at row `i`.
-fn collect_needles(batch: &Batch, strs: &[Option<StrCol>], i: usize, out: &mut Vec<Needle>) {
-    out.clear();
-    for (j, col) in batch.cols.iter().enumerate().skip(1) {
-        if matches!(col.array.data_type(), DataType::LargeUtf8) {
-            let array = col.array.as_string::<i64>();
-            let k = col.index(i);
-            if array.is_null(k) {
-                continue;
-            }
-            let text = array.value(k);
-            match serde_json::from_str::<Json>(text) {
-                Ok(Json::Array(items)) => {
-                    for item in items {
-                        match item {
-                            Json::String(s) => out.push(Needle::new(&s, false)),
-                            Json::Null => {}
-                            other => out.push(Needle::new(&other.to_string(), false)),
-                        }
-                    }
-                }
-                Ok(Json::String(s)) => out.push(Needle::new(&s, false)),
-                Ok(Json::Null) => {}
-                _ => out.push(Needle::new(text, false)),
-            }
-        } else if let Some(Some(strs)) = strs.get(j) {
-            if let Some(s) = strs.get(i) {
-                out.push(Needle::new(s, false));
-            }
-        }
-    }
-}
-
-fn has_any_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
-    let all = udf.flags != 0;
-    let hay = batch.strs(0)?;
-    let mut strs: Vec<Option<StrCol>> = vec![None];
-    for j in 1..batch.cols.len() {
-        strs.push(
-            if matches!(batch.cols[j].array.data_type(), DataType::LargeUtf8) {
-                None
-            } else {
-                Some(batch.strs(j)?)
-            },
-        );
-    }
-    let constant = batch.cols.iter().skip(1).all(|c| c.scalar);
-    let mut needles = Vec::new();
-    if constant {
-        collect_needles(batch, &strs, 0, &mut needles);
-        needles = needles
-            .iter()
-            .map(|needle| Needle::prepared(&needle.text, false))
-            .collect();
-    }
-    let mut out = BooleanBuilder::with_capacity(batch.rows);
-    for i in 0..batch.rows {
-        if !constant {
-            collect_needles(batch, &strs, i, &mut needles);
-        }
-        let value = match hay.get(i) {
-            None => false,
-            Some(h) => {
-                if all {
-                    needles
-                        .iter()
-                        .all(|n| predicate_matches(StringPredicate::Has, false, h, n))
-                } else {
-                    needles
-                        .iter()
-                        .any(|n| predicate_matches(StringPredicate::Has, false, h, n))
-                }
-            }
-        };
-        out.append_value(value);
-    }
-    Ok(Arc::new(out.finish()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -919,8 +588,8 @@ fn k_toupper(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
 fn trim_kernel(batch: &Batch, start: bool, end: bool) -> DFResult<ArrayRef> {
     let patterns = batch.strs(0)?;
     let input = batch.strs(1)?;
-    let mut starts = RegexCache::default();
-    let mut ends = RegexCache::default();
+    let mut starts = RegexCache::private();
+    let mut ends = RegexCache::private();
     let mut out = StringBuilder::with_capacity(batch.rows, batch.rows * 8);
     for i in 0..batch.rows {
         let pattern = patterns.str(i);
@@ -1041,6 +710,7 @@ fn convert_rewrite(rewrite: &str) -> String {
 
 fn replace_regex_impl(
     batch: &Batch,
+    udf: &KqlUdf,
     text: usize,
     regex: usize,
     rewrite: usize,
@@ -1048,7 +718,7 @@ fn replace_regex_impl(
     let input = batch.strs(text)?;
     let patterns = batch.strs(regex)?;
     let rewrites = batch.strs(rewrite)?;
-    let mut cache = RegexCache::default();
+    let mut cache = RegexCache::new(udf);
     let mut out = StringBuilder::with_capacity(batch.rows, batch.rows * 8);
     for i in 0..batch.rows {
         let re = cache.get(patterns.str(i))?;
@@ -1058,13 +728,13 @@ fn replace_regex_impl(
     Ok(finish_strings(out))
 }
 
-fn k_replace_regex(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
-    replace_regex_impl(batch, 0, 1, 2)
+fn k_replace_regex(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
+    replace_regex_impl(batch, udf, 0, 1, 2)
 }
 
 /// Legacy `replace(regex, rewrite, text)`.
-fn k_replace_legacy(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
-    replace_regex_impl(batch, 2, 0, 1)
+fn k_replace_legacy(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
+    replace_regex_impl(batch, udf, 2, 0, 1)
 }
 
 /// The captured text of `extract(regex, group, text)` at row `i`, `None` when nothing matched.
@@ -1075,7 +745,7 @@ fn extract_at<'a>(
     input: &'a StrCol,
     i: usize,
 ) -> DFResult<Option<&'a str>> {
-    let re = cache.get(patterns.str(i))?;
+    let (re, locations) = cache.get_with_locations(patterns.str(i))?;
     let Some(group) = groups.get(i) else {
         return Ok(None);
     };
@@ -1083,17 +753,19 @@ fn extract_at<'a>(
         return Ok(None);
     }
     let text = input.str(i);
-    Ok(re
-        .captures(text)
-        .and_then(|c| c.get(group as usize))
-        .map(|m| &text[m.start()..m.end()]))
+    if re.captures_read(locations, text).is_none() {
+        return Ok(None);
+    }
+    Ok(locations
+        .get(group as usize)
+        .map(|(start, end)| &text[start..end]))
 }
 
-fn k_extract(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
+fn k_extract(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     let patterns = batch.strs(0)?;
     let groups = batch.ints(1)?;
     let input = batch.strs(2)?;
-    let mut cache = RegexCache::default();
+    let mut cache = RegexCache::new(udf);
     let mut out = StringBuilder::with_capacity(batch.rows, batch.rows * 8);
     for i in 0..batch.rows {
         out.append_value(extract_at(&mut cache, &patterns, &groups, &input, i)?.unwrap_or(""));
@@ -1105,7 +777,7 @@ fn k_extract_typed(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     let patterns = batch.strs(0)?;
     let groups = batch.ints(1)?;
     let input = batch.strs(2)?;
-    let mut cache = RegexCache::default();
+    let mut cache = RegexCache::new(udf);
     let mut texts = StringBuilder::with_capacity(batch.rows, batch.rows * 8);
     for i in 0..batch.rows {
         match extract_at(&mut cache, &patterns, &groups, &input, i)? {
@@ -1127,7 +799,7 @@ fn k_extract_typed(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     Ok(converted)
 }
 
-fn k_extract_all(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
+fn k_extract_all(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     let (pattern_col, groups_col, text_col) = if batch.cols.len() == 3 {
         (0, Some(1), 2)
     } else {
@@ -1142,7 +814,7 @@ fn k_extract_all(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
         )),
         None => None,
     };
-    let mut cache = RegexCache::default();
+    let mut cache = RegexCache::new(udf);
     let mut out = LargeStringBuilder::with_capacity(batch.rows, batch.rows * 16);
     for i in 0..batch.rows {
         let re = cache.get(patterns.str(i))?;
@@ -1245,13 +917,13 @@ fn k_indexof(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-fn k_indexof_regex(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
+fn k_indexof_regex(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     let input = batch.strs(0)?;
     let patterns = batch.strs(1)?;
     let start = optional_ints(batch, 2)?;
     let length = optional_ints(batch, 3)?;
     let occurrence = optional_ints(batch, 4)?;
-    let mut cache = RegexCache::default();
+    let mut cache = RegexCache::new(udf);
     let mut out = Int64Builder::with_capacity(batch.rows);
     for i in 0..batch.rows {
         let get = |c: &Option<IntCol>, default: i64| c.as_ref().map_or(Some(default), |c| c.get(i));
@@ -1287,7 +959,7 @@ fn k_indexof_regex(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
     Ok(Arc::new(out.finish()))
 }
 
-fn k_countof(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
+fn k_countof(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     let input = batch.strs(0)?;
     let search = batch.strs(1)?;
     let kinds = if batch.cols.len() > 2 {
@@ -1295,7 +967,7 @@ fn k_countof(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
     } else {
         None
     };
-    let mut cache = RegexCache::default();
+    let mut cache = RegexCache::new(udf);
     let mut out = Int64Builder::with_capacity(batch.rows);
     for i in 0..batch.rows {
         let text = input.str(i);
@@ -1887,7 +1559,7 @@ fn k_isascii(batch: &Batch, _: &KqlUdf) -> DFResult<ArrayRef> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use datafusion::arrow::array::{BooleanArray, LargeStringArray, RecordBatch};
+    use datafusion::arrow::array::RecordBatch;
     use datafusion::arrow::datatypes::{Field, Schema};
     use datafusion::logical_expr::{col, lit};
     use datafusion::prelude::SessionContext;
@@ -1952,190 +1624,9 @@ pub(super) mod tests {
             .collect()
     }
 
-    fn bools(array: &ArrayRef) -> Vec<Option<bool>> {
-        let array = array.as_any().downcast_ref::<BooleanArray>().unwrap();
-        array.iter().collect()
-    }
-
     fn ints(array: &ArrayRef) -> Vec<Option<i64>> {
         let array = array.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
         array.iter().collect()
-    }
-
-    async fn predicate_rows(
-        predicate: StringPredicate,
-        cs: bool,
-        neg: bool,
-        hays: &[Option<&str>],
-        needle: &str,
-    ) -> Vec<Option<bool>> {
-        let expr = string_predicate(predicate, cs, neg, s_col(), lit(needle));
-        bools(&eval_on(strings(hays), expr).await)
-    }
-
-    #[tokio::test]
-    async fn has_is_term_matching() {
-        use StringPredicate::*;
-        let cases: &[(StringPredicate, bool, &str, &str, bool)] = &[
-            (Has, false, "KustoExplorerQueryRun", "Explorer", false),
-            (Has, false, "Kusto Explorer QueryRun", "explorer", true),
-            (Has, false, "alpha_beta", "alpha", true),
-            (Has, false, "alphabeta", "alpha", false),
-            (
-                Has,
-                false,
-                "/subscriptions/x/resourcegroups/test.rg1/providers",
-                "resourcegroups/test.rg1",
-                true,
-            ),
-            (
-                Has,
-                false,
-                "/subscriptions/x/resourcegroups/test.rg12",
-                "resourcegroups/test.rg1",
-                false,
-            ),
-            (
-                Has,
-                false,
-                "xresourcegroups/test.rg1",
-                "resourcegroups/test.rg1",
-                false,
-            ),
-            (Has, false, "anything", "", true),
-            (Has, false, "", "", true),
-            (Has, false, "a b", " ", true),
-            (Has, false, "a\tb", " ", false),
-            (Has, false, "level=ERROR", "ERR", false),
-            (Has, false, "CAFÉ RÉSUMÉ", "café", true),
-            (Has, false, "Привет мир", "мир", true),
-            (Has, true, "hello world", "hello", true),
-            (Has, true, "HELLO", "hello", false),
-            (Has, false, "12.34.56", "34", true),
-            (Has, false, "123456", "34", false),
-            (HasPrefix, false, "Hello World", "wor", true),
-            (HasPrefix, false, "HelloWorld", "wor", false),
-            (HasSuffix, false, "Hello World", "llo", true),
-            (HasSuffix, false, "end.", "end", true),
-            (HasSuffix, false, "ending", "end", false),
-            (Contains, false, "The QUICK brown", "quick", true),
-            (Contains, true, "The QUICK brown", "quick", false),
-            (Contains, false, "naïve CAFÉ", "café", true),
-            (StartsWith, false, "Alpha", "al", true),
-            (StartsWith, false, "xAlpha", "al", false),
-            (EndsWith, false, "con-TEST", "test", true),
-            (EndsWith, true, "con-TEST", "test", false),
-        ];
-        for (predicate, cs, hay, needle, expected) in cases {
-            let got = predicate_rows(*predicate, *cs, false, &[Some(hay)], needle).await;
-            assert_eq!(
-                got,
-                vec![Some(*expected)],
-                "{hay:?} {predicate:?} cs={cs} {needle:?}"
-            );
-            let got = predicate_rows(*predicate, *cs, true, &[Some(hay)], needle).await;
-            assert_eq!(
-                got,
-                vec![Some(!*expected)],
-                "{hay:?} !{predicate:?} cs={cs} {needle:?}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn predicates_on_null_and_columns() {
-        let got = predicate_rows(StringPredicate::Has, false, false, &[None, Some("a")], "a").await;
-        assert_eq!(got, vec![Some(false), Some(true)]);
-        let got = predicate_rows(StringPredicate::Has, false, true, &[None, Some("a")], "a").await;
-        assert_eq!(got, vec![Some(true), Some(false)]);
-        // Column needle, and a non-string left operand.
-        let expr = string_predicate(
-            StringPredicate::Contains,
-            false,
-            false,
-            lit(12345_i64),
-            s_col(),
-        );
-        let got = bools(&eval_on(strings(&[Some("234"), Some("9")]), expr).await);
-        assert_eq!(got, vec![Some(true), Some(false)]);
-        // Dynamic left operand: a JSON string is matched on its content.
-        let dynamic: ArrayRef = Arc::new(LargeStringArray::from(vec![
-            Some("\"hello there\""),
-            Some("{\"k\":\"Hello\"}"),
-        ]));
-        let expr = string_predicate(
-            StringPredicate::StartsWith,
-            false,
-            false,
-            s_col(),
-            lit("hello"),
-        );
-        assert_eq!(
-            bools(&eval_on(dynamic.clone(), expr).await),
-            vec![Some(true), Some(false)]
-        );
-        let expr = string_predicate(StringPredicate::Has, false, false, s_col(), lit("hello"));
-        assert_eq!(
-            bools(&eval_on(dynamic, expr).await),
-            vec![Some(true), Some(true)]
-        );
-    }
-
-    #[tokio::test]
-    async fn equals_ignore_case_folds_unicode() {
-        let hays = strings(&[
-            Some("CAFÉ"),
-            Some("café"),
-            Some("ＦＵＬＬ"),
-            Some("FULL"),
-            Some(""),
-        ]);
-        let got = bools(
-            &eval_on(
-                hays.clone(),
-                equals_ignore_case(s_col(), lit("café"), false),
-            )
-            .await,
-        );
-        assert_eq!(
-            got,
-            vec![
-                Some(true),
-                Some(true),
-                Some(false),
-                Some(false),
-                Some(false)
-            ]
-        );
-        let got = bools(&eval_on(hays, equals_ignore_case(s_col(), lit("full"), true)).await);
-        assert_eq!(
-            got,
-            vec![Some(true), Some(true), Some(true), Some(false), Some(true)]
-        );
-    }
-
-    #[tokio::test]
-    async fn has_any_and_all() {
-        let hays = strings(&[Some("alpha beta"), Some("Beta"), Some("gamma"), None]);
-        let expr = has_any(s_col(), vec![lit("alpha"), lit("BETA")], false);
-        assert_eq!(
-            bools(&eval_on(hays.clone(), expr).await),
-            vec![Some(true), Some(true), Some(false), Some(false)]
-        );
-        let expr = has_any(s_col(), vec![lit("alpha"), lit("BETA")], true);
-        assert_eq!(
-            bools(&eval_on(hays.clone(), expr).await),
-            vec![Some(true), Some(false), Some(false), Some(false)]
-        );
-        let list = Expr::Literal(
-            ScalarValue::LargeUtf8(Some("[\"gam\",\"gamma\"]".into())),
-            None,
-        );
-        let expr = has_any(s_col(), vec![list], false);
-        assert_eq!(
-            bools(&eval_on(hays, expr).await),
-            vec![Some(false), Some(false), Some(true), Some(false)]
-        );
     }
 
     async fn call(name: &str, input: &[Option<&str>], extra: Vec<(Expr, DataType)>) -> ArrayRef {

@@ -10,7 +10,7 @@
 use super::operators::{param, param_text};
 use super::{column, column_names, filter_plan, project_plan, Binding, Planner, Relation};
 use crate::error::{EngineError, Result};
-use crate::functions::{self, strings, CallContext, PlannedArg};
+use crate::functions::{self, string_predicates, CallContext, PlannedArg};
 use crate::types::KustoType;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanBuilder, StringArray, StringBuilder};
 use datafusion::arrow::array::{AsArray, StructArray};
@@ -122,59 +122,84 @@ impl ExtractUdf {
         self.fields.len() - 1
     }
 
-    /// The extracted texts of one value (`None`: no match).
-    fn extract(&self, text: &str) -> Option<Vec<Option<String>>> {
-        match &self.extractor {
-            Extractor::Pattern(regex) => {
-                let captures = regex.captures(text)?;
-                Some(
-                    (0..self.count())
-                        .map(|i| {
-                            captures
-                                .name(&format!("c{i}"))
-                                .map(|m| m.as_str().to_string())
-                        })
-                        .collect(),
-                )
-            }
-            Extractor::KeyValue { mode, keys, regex } => {
-                let pairs = match (mode, regex) {
-                    (KvMode::Regex(_), Some(regex)) => regex
-                        .captures_iter(text)
-                        .filter_map(|c| {
-                            Some((
-                                c.get(1)?.as_str().trim().to_string(),
-                                c.get(2)
-                                    .map(|m| m.as_str())
-                                    .unwrap_or("")
-                                    .trim()
-                                    .to_string(),
-                            ))
-                        })
-                        .collect(),
-                    (
-                        KvMode::Delimited {
-                            pair,
-                            kv,
-                            quotes,
-                            escapes,
-                            greedy,
-                        },
-                        _,
-                    ) => scan_delimited(text, pair, kv, quotes, escapes, *greedy),
-                    (KvMode::Auto { quotes, escapes }, _) => scan_auto(text, keys, quotes, escapes),
-                    _ => Vec::new(),
-                };
-                let mut values: Vec<Option<String>> = vec![None; keys.len()];
-                for (key, value) in pairs {
-                    if let Some(at) = keys.iter().position(|k| *k == key) {
-                        if values[at].is_none() {
-                            values[at] = Some(value);
-                        }
+    /// `parse-kv`: the values of the wanted keys in each text (a key not found is null).
+    fn extract_key_values(
+        &self,
+        texts: &StringArray,
+        builders: &mut [StringBuilder],
+        matched: &mut BooleanBuilder,
+    ) {
+        let Extractor::KeyValue { mode, keys, regex } = &self.extractor else {
+            return;
+        };
+        for i in 0..texts.len() {
+            let text = if texts.is_null(i) { "" } else { texts.value(i) };
+            let pairs = match (mode, regex) {
+                (KvMode::Regex(_), Some(regex)) => regex
+                    .captures_iter(text)
+                    .filter_map(|c| {
+                        Some((
+                            c.get(1)?.as_str().trim().to_string(),
+                            c.get(2)
+                                .map(|m| m.as_str())
+                                .unwrap_or("")
+                                .trim()
+                                .to_string(),
+                        ))
+                    })
+                    .collect(),
+                (
+                    KvMode::Delimited {
+                        pair,
+                        kv,
+                        quotes,
+                        escapes,
+                        greedy,
+                    },
+                    _,
+                ) => scan_delimited(text, pair, kv, quotes, escapes, *greedy),
+                (KvMode::Auto { quotes, escapes }, _) => scan_auto(text, keys, quotes, escapes),
+                _ => Vec::new(),
+            };
+            let mut values: Vec<Option<String>> = vec![None; keys.len()];
+            for (key, value) in pairs {
+                if let Some(at) = keys.iter().position(|k| *k == key) {
+                    if values[at].is_none() {
+                        values[at] = Some(value);
                     }
                 }
-                Some(values)
             }
+            matched.append_value(true);
+            for (builder, value) in builders.iter_mut().zip(values) {
+                builder.append_option(value);
+            }
+        }
+    }
+}
+
+/// `parse`: runs `regex` over each text, appending the texts of groups `c0`, `c1`, … (null when
+/// the row does not match). Capture slots are reused and the group numbers looked up once, so a
+/// row costs one regex search and no allocation.
+fn capture_rows(
+    regex: &Regex,
+    texts: &StringArray,
+    builders: &mut [StringBuilder],
+    matched: &mut BooleanBuilder,
+) {
+    let groups: Vec<Option<usize>> = (0..builders.len())
+        .map(|i| {
+            let name = format!("c{i}");
+            regex.capture_names().position(|n| n == Some(name.as_str()))
+        })
+        .collect();
+    let mut locations = regex.capture_locations();
+    for i in 0..texts.len() {
+        let text = if texts.is_null(i) { "" } else { texts.value(i) };
+        let found = regex.captures_read(&mut locations, text).is_some();
+        matched.append_value(found);
+        for (builder, group) in builders.iter_mut().zip(&groups) {
+            let span = group.filter(|_| found).and_then(|g| locations.get(g));
+            builder.append_option(span.map(|(start, end)| &text[start..end]));
         }
     }
 }
@@ -207,22 +232,10 @@ impl ScalarUDFImpl for ExtractUdf {
         let count = self.count();
         let mut builders: Vec<StringBuilder> = (0..count).map(|_| StringBuilder::new()).collect();
         let mut matched = BooleanBuilder::with_capacity(rows);
-        for i in 0..rows {
-            let text = if texts.is_null(i) { "" } else { texts.value(i) };
-            match self.extract(text) {
-                Some(values) => {
-                    matched.append_value(true);
-                    for (builder, value) in builders.iter_mut().zip(values) {
-                        builder.append_option(value);
-                    }
-                }
-                None => {
-                    matched.append_value(false);
-                    for builder in builders.iter_mut() {
-                        builder.append_null();
-                    }
-                }
-            }
+        if let Extractor::Pattern(regex) = &self.extractor {
+            capture_rows(regex, texts, &mut builders, &mut matched);
+        } else {
+            self.extract_key_values(texts, &mut builders, &mut matched);
         }
         let mut arrays: Vec<ArrayRef> = builders
             .into_iter()
@@ -499,9 +512,21 @@ fn compile_pattern(
     } else {
         regex.push_str("(?s)");
     }
-    regex.push_str(r"\A");
-    for (index, part) in pattern.iter().enumerate() {
-        let last = index + 1 == pattern.len();
+    // A leading `*` (`\A.*?`) only asks for the leftmost match, which an unanchored search
+    // finds anyway, and a trailing `*` (`.*?\z`) can never fail: leaving them out lets the regex
+    // engine skip to the first literal with its SIMD prefilter and stop at the last one. Under
+    // `kind=regex` with the `U` flag `.*?` is greedy, so the pattern is kept whole there.
+    let lazy_wildcards = !(kind == ParseKind::Regex && flags.contains('U'));
+    let open_start = lazy_wildcards && matches!(pattern.first(), Some(ParsePart::Wildcard { .. }));
+    let open_end = lazy_wildcards
+        && pattern.len() > 1
+        && matches!(pattern.last(), Some(ParsePart::Wildcard { .. }));
+    let body_parts = &pattern[usize::from(open_start)..pattern.len() - usize::from(open_end)];
+    if !open_start {
+        regex.push_str(r"\A");
+    }
+    for (index, part) in body_parts.iter().enumerate() {
+        let last = index + 1 == body_parts.len() && !open_end;
         match part {
             ParsePart::Text { value, .. } => {
                 if kind == ParseKind::Regex {
@@ -547,7 +572,9 @@ fn compile_pattern(
             }
         }
     }
-    regex.push_str(r"\z");
+    if !open_end {
+        regex.push_str(r"\z");
+    }
     Ok((regex, columns))
 }
 
@@ -754,7 +781,7 @@ impl Planner<'_> {
                             any_column_term(schema, &needle, cs)
                         } else {
                             any_column(schema, |c| {
-                                strings::string_predicate(
+                                string_predicates::string_predicate(
                                     *predicate,
                                     cs,
                                     false,
@@ -1039,5 +1066,5 @@ fn term_test(target: Expr, term: &str, cs: bool) -> Expr {
         (true, false) => StringPredicate::HasSuffix,
         (true, true) => StringPredicate::Contains,
     };
-    strings::string_predicate(predicate, cs, false, target, lit(core.to_string()))
+    string_predicates::string_predicate(predicate, cs, false, target, lit(core.to_string()))
 }

@@ -2,7 +2,7 @@
 
 use super::{closest, column, operands, Binding, Bound, Planner};
 use crate::error::{EngineError, Result};
-use crate::functions::{self, dynamic, strings, CallContext, PlannedArg};
+use crate::functions::{self, dynamic, string_predicates, CallContext, PlannedArg};
 use crate::types::{arrow_type, KustoType, DECIMAL_PRECISION, DECIMAL_SCALE};
 use crate::values;
 use datafusion::arrow::datatypes::DataType;
@@ -523,13 +523,13 @@ impl Planner<'_> {
             BinaryOp::Le => binary_expr(l, Operator::LtEq, r),
             BinaryOp::Gt => binary_expr(l, Operator::Gt, r),
             BinaryOp::Ge => binary_expr(l, Operator::GtEq, r),
-            BinaryOp::EqCi => strings::equals_ignore_case(l, r, false),
-            BinaryOp::NotEqCi => strings::equals_ignore_case(l, r, true),
+            BinaryOp::EqCi => string_predicates::equals_ignore_case(l, r, false),
+            BinaryOp::NotEqCi => string_predicates::equals_ignore_case(l, r, true),
             BinaryOp::String {
                 predicate,
                 case_sensitive,
                 negated,
-            } => strings::string_predicate(predicate, case_sensitive, negated, l, r),
+            } => string_predicates::string_predicate(predicate, case_sensitive, negated, l, r),
             BinaryOp::MatchesRegex => {
                 let r = match r {
                     Expr::Literal(ScalarValue::Utf8(Some(pattern)), meta) => Expr::Literal(
@@ -618,7 +618,7 @@ impl Planner<'_> {
                 )
             })
             .map(|f| {
-                strings::string_predicate(
+                string_predicates::string_predicate(
                     predicate,
                     case_sensitive,
                     false,
@@ -701,7 +701,11 @@ impl Planner<'_> {
                 .alias("terms");
                 let plan = super::aggregate_plan(relation.plan, Vec::new(), vec![terms])?;
                 let terms = scalar_subquery(Arc::new(plan));
-                return Ok(strings::has_any(value, vec![terms], op == ListOp::HasAll));
+                return Ok(string_predicates::has_any(
+                    value,
+                    vec![terms],
+                    op == ListOp::HasAll,
+                ));
             }
         }
         let mut planned = Vec::new();
@@ -741,8 +745,8 @@ impl Planner<'_> {
                     kusto_in_list(lower(value), items, op == ListOp::NotInCi)
                 }
             }
-            ListOp::HasAny => strings::has_any(value, planned, false),
-            ListOp::HasAll => strings::has_any(value, planned, true),
+            ListOp::HasAny => string_predicates::has_any(value, planned, false),
+            ListOp::HasAll => string_predicates::has_any(value, planned, true),
         })
     }
 
