@@ -10,8 +10,9 @@ use super::strings::{udf_call, Batch, KqlUdf, StrCol};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, StringArray,
 };
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result as DFResult;
+use datafusion::common::{Result as DFResult, ScalarValue};
 use datafusion::logical_expr::Expr;
 use quarry_kql::ast::StringPredicate;
 use serde_json::Value as Json;
@@ -310,19 +311,15 @@ fn scan_predicate(
     needle: &Needle,
 ) -> Option<BooleanArray> {
     let scan = scan_value_buffer(array, predicate, case_sensitive, needle)?;
-    let mut out = BooleanBuilder::with_capacity(array.len());
-    for (i, state) in scan.iter().enumerate() {
-        let value = match state {
-            _ if array.is_null(i) => negated,
-            RowScan::Matched => !negated,
-            RowScan::NoHit => negated,
-            RowScan::Recheck => {
-                predicate_matches(predicate, case_sensitive, array.value(i), needle) != negated
-            }
-        };
-        out.append_value(value);
-    }
-    Some(out.finish())
+    let values = BooleanBuffer::collect_bool(array.len(), |i| match scan[i] {
+        _ if array.is_null(i) => negated,
+        RowScan::Matched => !negated,
+        RowScan::NoHit => negated,
+        RowScan::Recheck => {
+            predicate_matches(predicate, case_sensitive, array.value(i), needle) != negated
+        }
+    });
+    Some(BooleanArray::new(values, None))
 }
 
 /// Finds a needle in a byte buffer with memchr's SIMD `memmem`. Without case the needle is
@@ -488,6 +485,73 @@ fn equals_ci_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
         out.append_value(eq_ignore_case(a.str(i), b.str(i)) != negated);
     }
     Ok(Arc::new(out.finish()))
+}
+
+/// `value in~ (needles…)` (or `!in~` when `negated`) for constant string needles: Unicode
+/// case-insensitive equality without lowering every row into a new column first.
+pub(crate) fn in_ignore_case(value: Expr, needles: Vec<String>, negated: bool) -> Expr {
+    let mut args = vec![value];
+    args.extend(
+        needles
+            .into_iter()
+            .map(|n| Expr::Literal(ScalarValue::Utf8(Some(n)), None)),
+    );
+    let name = if negated { "!in~" } else { "in~" };
+    udf_call(
+        name,
+        DataType::Boolean,
+        u32::from(negated),
+        in_ci_kernel,
+        args,
+    )
+}
+
+/// Above this many needles a row is lowered once and looked up in a hash set.
+const LINEAR_NEEDLES: usize = 8;
+
+fn in_ci_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
+    let negated = udf.flags != 0;
+    let hay = batch.strs(0)?;
+    let mut needles = Vec::with_capacity(batch.cols.len() - 1);
+    for j in 1..batch.cols.len() {
+        needles.push(batch.strs(j)?.str(0).to_lowercase());
+    }
+    let set: Option<std::collections::HashSet<&str>> =
+        (needles.len() > LINEAR_NEEDLES).then(|| needles.iter().map(String::as_str).collect());
+    // Rows of a column that is ASCII throughout compare bytes without case, needing no ASCII
+    // check of their own.
+    let all_ascii = match &hay {
+        StrCol::Utf8(array, _) => {
+            let offsets = array.value_offsets();
+            array.value_data()[offsets[0] as usize..offsets[array.len()] as usize].is_ascii()
+        }
+        StrCol::View(..) => false,
+    };
+    let mut lowered = String::new();
+    let mut matches = |text: &str| match &set {
+        Some(set) => {
+            lowered.clear();
+            if text.is_ascii() {
+                lowered.push_str(text);
+                lowered.make_ascii_lowercase();
+            } else {
+                lowered.extend(text.chars().flat_map(char::to_lowercase));
+            }
+            set.contains(lowered.as_str())
+        }
+        None if all_ascii || text.is_ascii() => needles
+            .iter()
+            .any(|n| n.len() == text.len() && n.as_bytes().eq_ignore_ascii_case(text.as_bytes())),
+        None => {
+            let text = text.to_lowercase();
+            needles.contains(&text)
+        }
+    };
+    let values = BooleanBuffer::collect_bool(batch.rows, |i| match hay.get(i) {
+        None => negated,
+        Some(text) => matches(text) != negated,
+    });
+    Ok(Arc::new(BooleanArray::new(values, None)))
 }
 
 /// `expr has_any (needles…)` / `has_all` (when `all`). A needle may be a dynamic array, whose
@@ -938,6 +1002,35 @@ mod tests {
                     assert!(matches > 0 || case_sensitive, "{needle_text} never matched");
                 }
             }
+        }
+    }
+
+    #[tokio::test]
+    async fn in_ignore_case_folds_unicode_and_handles_nulls_and_long_lists() {
+        let hays = strings(&[
+            Some("PowerShell.EXE"),
+            Some("pwsh.exe"),
+            Some("cmd.exe"),
+            Some("ÄRGER.exe"),
+            Some("ärger.EXE"),
+            None,
+            Some(""),
+        ]);
+        let short = vec!["powershell.exe".to_string(), "ärger.exe".to_string()];
+        let mut long = short.clone();
+        long.extend((0..10).map(|i| format!("tool{i}.exe")));
+        for needles in [short, long] {
+            let got = bools(
+                &eval_on(
+                    hays.clone(),
+                    in_ignore_case(s_col(), needles.clone(), false),
+                )
+                .await,
+            );
+            let want = [true, false, false, true, true, false, false];
+            assert_eq!(got, want.map(Some).to_vec(), "{} needles", needles.len());
+            let got = bools(&eval_on(hays.clone(), in_ignore_case(s_col(), needles, true)).await);
+            assert_eq!(got, want.map(|w| Some(!w)).to_vec());
         }
     }
 }

@@ -736,6 +736,22 @@ impl Planner<'_> {
                     kusto_in_list(value, items, op == ListOp::NotIn)
                 }
             }
+            ListOp::InCi | ListOp::NotInCi
+                if self.type_of(&value, schema) == Some(DataType::Utf8)
+                    && !planned.is_empty()
+                    && planned.iter().all(|item| {
+                        matches!(item, Expr::Literal(ScalarValue::Utf8(Some(_)), _))
+                    }) =>
+            {
+                let needles = planned
+                    .iter()
+                    .filter_map(|item| match item {
+                        Expr::Literal(ScalarValue::Utf8(Some(text)), _) => Some(text.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                string_predicates::in_ignore_case(value, needles, op == ListOp::NotInCi)
+            }
             ListOp::InCi | ListOp::NotInCi => {
                 let lower = |e: Expr| datafusion::functions::expr_fn::lower(e);
                 let items: Vec<Expr> = planned.into_iter().map(lower).collect();
