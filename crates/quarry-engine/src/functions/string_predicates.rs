@@ -322,6 +322,45 @@ fn scan_predicate(
     Some(BooleanArray::new(values, None))
 }
 
+/// `startswith`/`endswith` row by row on bytes: an ASCII needle matching a row's first (last)
+/// bytes without case is a match whatever the rest of the row holds; a row that does not match
+/// is decided only when it is ASCII (or the comparison keeps case).
+fn scan_ends(
+    array: &StringArray,
+    predicate: StringPredicate,
+    case_sensitive: bool,
+    needle: &Needle,
+) -> Vec<RowScan> {
+    let offsets = array.value_offsets();
+    let data = array.value_data();
+    let n = needle.text.as_bytes();
+    let all_ascii =
+        case_sensitive || data[offsets[0] as usize..offsets[array.len()] as usize].is_ascii();
+    (0..array.len())
+        .map(|i| {
+            let row = &data[offsets[i] as usize..offsets[i + 1] as usize];
+            let part = match predicate {
+                StringPredicate::StartsWith => row.get(..n.len()),
+                _ => row.len().checked_sub(n.len()).map(|at| &row[at..]),
+            };
+            let matched = part.is_some_and(|part| {
+                if case_sensitive {
+                    part == n
+                } else {
+                    part.eq_ignore_ascii_case(n)
+                }
+            });
+            if matched {
+                RowScan::Matched
+            } else if all_ascii || row.is_ascii() {
+                RowScan::NoHit
+            } else {
+                RowScan::Recheck
+            }
+        })
+        .collect()
+}
+
 /// Finds a needle in a byte buffer with memchr's SIMD `memmem`. Without case the needle is
 /// lower case and the buffer is searched through ASCII-lowercased copies of one window at a time,
 /// which keeps the fast two-byte SIMD filter that case-insensitive searchers lack.
@@ -407,7 +446,7 @@ fn scan_value_buffer(
         StringPredicate::Has => Some((needle.first_term, needle.last_term)),
         StringPredicate::HasPrefix => Some((needle.first_term, false)),
         StringPredicate::HasSuffix => Some((false, needle.last_term)),
-        StringPredicate::StartsWith | StringPredicate::EndsWith => return None,
+        StringPredicate::StartsWith | StringPredicate::EndsWith => None,
     };
     if needle.text.is_empty() || (!case_sensitive && !needle.text.is_ascii()) {
         return None;
@@ -416,6 +455,12 @@ fn scan_value_buffer(
     let data = array.value_data();
     let first = offsets[0] as usize;
     let last = offsets[array.len()] as usize;
+    if matches!(
+        predicate,
+        StringPredicate::StartsWith | StringPredicate::EndsWith
+    ) {
+        return Some(scan_ends(array, predicate, case_sensitive, needle));
+    }
     let width = needle.text.len();
     let mut finder = BufferFinder::new(&data[..last], needle.text.as_bytes(), !case_sensitive);
     let mut scan = vec![RowScan::NoHit; array.len()];
@@ -881,6 +926,8 @@ mod tests {
             StringPredicate::Has,
             StringPredicate::HasPrefix,
             StringPredicate::HasSuffix,
+            StringPredicate::StartsWith,
+            StringPredicate::EndsWith,
         ];
         for array in [&full, &sliced] {
             for predicate in predicates {
@@ -924,8 +971,8 @@ mod tests {
         assert!(scan_value_buffer(&array, StringPredicate::Contains, false, &non_ascii).is_some());
         let folded = Needle::prepared("ß", false);
         assert!(scan_value_buffer(&array, StringPredicate::Contains, false, &folded).is_none());
-        let prefix = Needle::prepared("str", false);
-        assert!(scan_value_buffer(&array, StringPredicate::StartsWith, false, &prefix).is_none());
+        let empty = Needle::prepared("", false);
+        assert!(scan_value_buffer(&array, StringPredicate::StartsWith, false, &empty).is_none());
     }
 
     /// Occurrences straddling the folded windows' edges are found, in either case.
