@@ -176,7 +176,7 @@ fn read_chunks(
                 break;
             }
             if text.len() >= chunk_bytes {
-                if let Some(end) = text.iter().rposition(|&b| b == b'\n') {
+                if let Some(end) = memchr::memrchr(b'\n', &text) {
                     carry = text.split_off(end + 1);
                     break;
                 }
@@ -186,7 +186,7 @@ fn read_chunks(
             return Ok(());
         }
         bytes_done += text.len() as u64;
-        let lines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = memchr::memchr_iter(b'\n', &text).count() as u64;
         let chunk = Chunk {
             index,
             lines_before,
@@ -243,12 +243,11 @@ fn type_chunk(
     let mut records = 0u64;
     let mut number = chunk.lines_before;
     let mut rest = chunk.text.as_slice();
+    // One list of fields serves every line of the chunk.
+    let mut fields = Vec::new();
     while !rest.is_empty() {
         // Each line keeps its line end, as `read_until` gives it (error columns depend on it).
-        let end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(rest.len(), |i| i + 1);
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
         let (line, after) = rest.split_at(end);
         rest = after;
         number += 1;
@@ -261,16 +260,17 @@ fn type_chunk(
         }
         records += 1;
         let position = Position::Line(number);
-        let outcome = match reader.read(bytes) {
-            Some(fields) => builder
+        let outcome = if reader.read_into(bytes, &mut fields) {
+            builder
                 .append_fields(fields.iter().map(|(name, value)| (name.as_ref(), value)))
-                .map_err(|reason| (reason.to_string(), true)),
-            None => match parse_line(bytes) {
+                .map_err(|reason| (reason.to_string(), true))
+        } else {
+            match parse_line(bytes) {
                 Ok(object) => builder
                     .append(&object)
                     .map_err(|reason| (reason.to_string(), true)),
                 Err(reason) => Err((reason, false)),
-            },
+            }
         };
         if let Err((reason, is_object)) = outcome {
             let (reason, text) = if is_object {

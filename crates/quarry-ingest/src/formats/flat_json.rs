@@ -5,6 +5,7 @@
 //! what that reader gives.
 
 use crate::coerce::Scalar;
+use crate::formats::json_scan::scan_flat_object;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -22,16 +23,27 @@ pub(crate) struct FlatReader {
 impl FlatReader {
     /// The fields of `line` when it is a JSON object of distinct names with scalar values;
     /// `None` when the `Value` reader must read it.
+    #[cfg(test)]
     pub(crate) fn read<'a>(&mut self, line: &'a [u8]) -> Option<FlatFields<'a>> {
-        let mut deserializer = serde_json::Deserializer::from_slice(line);
-        let mut fields: FlatFields<'a> = Vec::with_capacity(self.last_names.len().max(16));
-        let flat = FlatObject {
-            fields: &mut fields,
+        let mut fields = Vec::new();
+        self.read_into(line, &mut fields).then_some(fields)
+    }
+
+    /// Reads the fields of `line` into `fields` (cleared first) when it is a JSON object of
+    /// distinct names with scalar values; `false` when the `Value` reader must read it.
+    pub(crate) fn read_into<'a>(&mut self, line: &'a [u8], fields: &mut FlatFields<'a>) -> bool {
+        // The scanner reads the plainest lines fastest; `serde_json` reads the rest.
+        if !scan_flat_object(line, fields) && !read_with_serde(line, fields) {
+            return false;
         }
-        .deserialize(&mut deserializer)
-        .ok()?;
-        deserializer.end().ok()?;
-        (flat && self.distinct(&fields)).then_some(fields)
+        self.distinct(fields)
+    }
+
+    /// The fields of `line` as `serde_json` reads them, names not checked for repeats.
+    #[cfg(test)]
+    pub(crate) fn read_with_serde<'a>(&mut self, line: &'a [u8]) -> Option<FlatFields<'a>> {
+        let mut fields = Vec::new();
+        read_with_serde(line, &mut fields).then_some(fields)
     }
 
     /// Whether the field names are distinct (a repeated name keeps the last value in the
@@ -56,6 +68,15 @@ impl FlatReader {
         }
         distinct
     }
+}
+
+/// Reads `line` with `serde_json` into `fields` (cleared first); `false` unless it is one object
+/// of scalar values.
+fn read_with_serde<'a>(line: &'a [u8], fields: &mut FlatFields<'a>) -> bool {
+    fields.clear();
+    let mut deserializer = serde_json::Deserializer::from_slice(line);
+    let flat = FlatObject { fields }.deserialize(&mut deserializer);
+    matches!(flat, Ok(true)) && deserializer.end().is_ok()
 }
 
 /// Reads an object's fields into `fields`; yields whether every value was a scalar.
