@@ -124,24 +124,20 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let bytes = self.text.as_bytes();
         let start = self.at;
-        let mut i = start;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'"' => {
-                    self.at = i + 1;
-                    return Some(Cow::Borrowed(&self.text[start..i]));
-                }
-                b'\\' => {
-                    let mut owned = String::with_capacity(i - start + 16);
-                    owned.push_str(&self.text[start..i]);
-                    self.at = i;
-                    return self.escaped(owned).map(Cow::Owned);
-                }
-                0..=0x1f => return None,
-                _ => i += 1,
-            }
+        // The string's end or first escape, found a vector at a time; a control character
+        // before it (which `serde_json` rejects) is looked for in one pass over the run.
+        let stop = start + memchr::memchr2(b'"', b'\\', bytes.get(start..)?)?;
+        if bytes[start..stop].iter().any(|&b| b < 0x20) {
+            return None;
         }
-        None
+        if bytes[stop] == b'"' {
+            self.at = stop + 1;
+            return Some(Cow::Borrowed(&self.text[start..stop]));
+        }
+        let mut owned = String::with_capacity(stop - start + 16);
+        owned.push_str(&self.text[start..stop]);
+        self.at = stop;
+        self.escaped(owned).map(Cow::Owned)
     }
 
     /// The rest of a string with escapes, appended to `owned`, up to and past its closing quote.
@@ -149,9 +145,9 @@ impl<'a> Scanner<'a> {
         let bytes = self.text.as_bytes();
         loop {
             let start = self.at;
-            let mut i = start;
-            while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\' | 0..=0x1f) {
-                i += 1;
+            let i = start + memchr::memchr2(b'"', b'\\', bytes.get(start..)?)?;
+            if bytes[start..i].iter().any(|&b| b < 0x20) {
+                return None;
             }
             owned.push_str(&self.text[start..i]);
             match bytes.get(i)? {

@@ -24,6 +24,8 @@ use quarry_schema::{KustoType, TableSchema};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Rows per Parquet row group: small enough that a time filter skips most of a day's file.
 const ROW_GROUP_ROWS: usize = 65_536;
@@ -103,9 +105,8 @@ impl OpenFile {
     }
 }
 
-/// Writes each leaf with its column writer, the columns shared out between this thread and
-/// one more so that both carry about the same bytes (`costs`, by column; one leaf per column
-/// in the flat tables Quarry writes, else the costs only balance less well).
+/// Writes each leaf with its column writer, on this thread and one more. `costs` (by column;
+/// one leaf per column in the flat tables Quarry writes) orders the work biggest first.
 fn encode_on_two_threads(
     writers: &mut [ArrowColumnWriter],
     leaves: &[ArrowLeafColumn],
@@ -118,53 +119,67 @@ fn encode_on_two_threads(
         .map(|(i, (writer, leaf))| (costs.get(i).copied().unwrap_or(0), writer, leaf))
         .collect();
     jobs.sort_by_key(|job| std::cmp::Reverse(job.0));
-    let (mut here, mut there) = (Vec::new(), Vec::new());
-    let (mut here_cost, mut there_cost) = (0usize, 0usize);
-    for (cost, writer, leaf) in jobs {
-        if here_cost <= there_cost {
-            here_cost += cost;
-            here.push((writer, leaf));
-        } else {
-            there_cost += cost;
-            there.push((writer, leaf));
-        }
-    }
-    let write_all = |jobs: Vec<(&mut ArrowColumnWriter, &ArrowLeafColumn)>| {
-        jobs.into_iter()
-            .try_for_each(|(writer, leaf)| writer.write(leaf))
-    };
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| write_all(there));
-        let mine = write_all(here);
-        let theirs = other
-            .join()
-            .unwrap_or_else(|_| Err(ParquetError::General("an encoder thread failed".into())));
-        mine.and(theirs)
-    })
+    let jobs = jobs
+        .into_iter()
+        .map(|(_, writer, leaf)| (writer, leaf))
+        .collect();
+    on_two_threads(jobs, |(writer, leaf)| writer.write(leaf)).map(|_| ())
 }
 
-/// Closes the column writers of a row group, half on another thread, and returns their
+/// Closes the column writers of a row group on this thread and one more, and returns their
 /// chunks in column order.
 fn close_on_two_threads(
     writers: Vec<ArrowColumnWriter>,
 ) -> Result<Vec<ArrowColumnChunk>, ParquetError> {
-    let mut writers = writers;
-    let there = writers.split_off(writers.len() / 2);
-    let close_all = |writers: Vec<ArrowColumnWriter>| {
-        writers
-            .into_iter()
-            .map(ArrowColumnWriter::close)
-            .collect::<Result<Vec<_>, _>>()
+    // The biggest columns (the most left to compress) first, each chunk keeping its place.
+    let mut jobs: Vec<(usize, ArrowColumnWriter)> = writers.into_iter().enumerate().collect();
+    jobs.sort_by_key(|(_, writer)| std::cmp::Reverse(writer.memory_size()));
+    let mut chunks = on_two_threads(jobs, |(index, writer)| {
+        writer.close().map(|chunk| (index, chunk))
+    })?;
+    chunks.sort_by_key(|(index, _)| *index);
+    Ok(chunks.into_iter().map(|(_, chunk)| chunk).collect())
+}
+
+/// Runs `jobs` on this thread and one more, each thread taking the next job when it is done
+/// with one, so that both stay busy to the end whatever each job costs; the results come in
+/// the jobs' order.
+fn on_two_threads<J: Send, R: Send>(
+    jobs: Vec<J>,
+    run: impl Fn(J) -> Result<R, ParquetError> + Sync,
+) -> Result<Vec<R>, ParquetError> {
+    let count = jobs.len();
+    let queue: Vec<Mutex<Option<J>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<Vec<(usize, R)>, ParquetError> {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = queue.get(index) else {
+                return Ok(done);
+            };
+            let job = slot
+                .lock()
+                .map_err(|_| ParquetError::General("an encoder thread failed".into()))?
+                .take();
+            if let Some(job) = job {
+                done.push((index, run(job)?));
+            }
+        }
     };
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| close_all(there));
-        let mut chunks = close_all(writers)?;
+    let (mine, theirs) = std::thread::scope(|scope| {
+        let other = scope.spawn(work);
+        let mine = work();
         let theirs = other
             .join()
-            .unwrap_or_else(|_| Err(ParquetError::General("an encoder thread failed".into())))?;
-        chunks.extend(theirs);
-        Ok(chunks)
-    })
+            .unwrap_or_else(|_| Err(ParquetError::General("an encoder thread failed".into())));
+        (mine, theirs)
+    });
+    let mut results: Vec<(usize, R)> = Vec::with_capacity(count);
+    results.extend(mine?);
+    results.extend(theirs?);
+    results.sort_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, result)| result).collect())
 }
 
 /// The files of one ingest, staged until published.
@@ -428,4 +443,34 @@ fn date_text(day: i64) -> String {
     DateTime::from_timestamp(day * 86_400, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| NO_DATE.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_run_every_job_once_and_keep_the_jobs_order() {
+        let jobs: Vec<u64> = (0..50).collect();
+        let ran = AtomicUsize::new(0);
+        let results = on_two_threads(jobs, |job| {
+            ran.fetch_add(1, Ordering::Relaxed);
+            // Uneven jobs, so that the threads take them in no fixed order.
+            std::thread::sleep(std::time::Duration::from_micros(job % 7 * 50));
+            Ok(job * 3)
+        })
+        .unwrap();
+        assert_eq!(ran.load(Ordering::Relaxed), 50);
+        assert_eq!(results, (0..50).map(|j| j * 3).collect::<Vec<_>>());
+
+        let failed = on_two_threads((0..10).collect(), |job: u32| {
+            if job == 6 {
+                Err(ParquetError::General("job 6".into()))
+            } else {
+                Ok(job)
+            }
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "Parquet error: job 6");
+        assert!(on_two_threads(Vec::<u8>::new(), Ok).unwrap().is_empty());
+    }
 }
