@@ -78,7 +78,7 @@ pub struct TableBuilder {
     /// The previous record's field names with their columns: records of one input usually
     /// list the same fields in the same order, so a name equal to the one at the same place
     /// last time needs no hash lookup.
-    last_fields: Vec<(String, Option<usize>)>,
+    last_fields: Vec<(String, Option<usize>, bool)>,
     /// Field names that matched no column, with how often they were dropped.
     dropped: BTreeMap<String, u64>,
     /// Per column, where the record being appended put its cell (see [`Slot`]).
@@ -194,21 +194,24 @@ impl TableBuilder {
         let mut cells: Vec<(usize, Cell<'f>)> = Vec::with_capacity(self.last_fields.len());
         let mut unmatched: Vec<&str> = Vec::new();
         for (index, (name, value)) in fields.enumerate() {
+            // The column, and whether the name is exactly the column's name.
             let known = self
                 .last_fields
                 .get(index)
-                .filter(|(last, _)| last == name)
-                .map(|(_, position)| *position);
-            let found = match known {
-                Some(position) => position,
+                .filter(|(last, _, _)| last == name)
+                .map(|(_, position, exact)| (*position, *exact));
+            let (found, exact) = match known {
+                Some(known) => known,
                 None => {
                     let position = self.column_of(name);
+                    let exact = position.is_some_and(|p| columns[p].name == name);
+                    let entry = (name.to_string(), position, exact);
                     if index < self.last_fields.len() {
-                        self.last_fields[index] = (name.to_string(), position);
+                        self.last_fields[index] = entry;
                     } else {
-                        self.last_fields.push((name.to_string(), position));
+                        self.last_fields.push(entry);
                     }
-                    position
+                    (position, exact)
                 }
             };
             let Some(position) = found else {
@@ -227,7 +230,6 @@ impl TableBuilder {
                 })?;
             // A field of exactly the column's name wins over suffixed ones (`ProcessId` over
             // `ProcessId_string`) wherever it stands in the record.
-            let exact = name == column.name;
             let slot = &mut self.slots[position];
             if slot.record != record {
                 *slot = Slot {

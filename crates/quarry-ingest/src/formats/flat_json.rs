@@ -5,7 +5,7 @@
 //! what that reader gives.
 
 use crate::coerce::Scalar;
-use crate::formats::json_scan::scan_flat_object;
+use crate::formats::json_scan::{known_name, scan_flat_object, KnownName};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -17,7 +17,7 @@ pub(crate) type FlatFields<'a> = Vec<(Cow<'a, str>, Scalar<'a>)>;
 /// usually repeat them, so checking that names are distinct costs one comparison per field.
 #[derive(Debug, Default)]
 pub(crate) struct FlatReader {
-    last_names: Vec<String>,
+    last_names: Vec<KnownName>,
 }
 
 impl FlatReader {
@@ -33,8 +33,15 @@ impl FlatReader {
     /// distinct names with scalar values; `false` when the `Value` reader must read it.
     pub(crate) fn read_into<'a>(&mut self, line: &'a [u8], fields: &mut FlatFields<'a>) -> bool {
         // The scanner reads the plainest lines fastest; `serde_json` reads the rest.
-        if !scan_flat_object(line, fields) && !read_with_serde(line, fields) {
-            return false;
+        match scan_flat_object(line, fields, &self.last_names) {
+            // The last record's names, which were distinct.
+            Some(true) => return true,
+            Some(false) => {}
+            None => {
+                if !read_with_serde(line, fields) {
+                    return false;
+                }
+            }
         }
         self.distinct(fields)
     }
@@ -53,7 +60,7 @@ impl FlatReader {
             && fields
                 .iter()
                 .zip(&self.last_names)
-                .all(|((name, _), last)| name.as_ref() == last.as_str());
+                .all(|((name, _), (last, _))| name.as_ref() == last.as_str());
         if same_as_last {
             return true;
         }
@@ -64,7 +71,7 @@ impl FlatReader {
         if distinct {
             self.last_names.clear();
             self.last_names
-                .extend(fields.iter().map(|(name, _)| name.to_string()));
+                .extend(fields.iter().map(|(name, _)| known_name(name)));
         }
         distinct
     }

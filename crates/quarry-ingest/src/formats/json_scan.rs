@@ -8,19 +8,29 @@
 use crate::coerce::Scalar;
 use std::borrow::Cow;
 
+/// A field name met before, and whether it can be matched against a line's bytes as they are
+/// (no quote, backslash or control character, which would need escapes in JSON).
+pub(crate) type KnownName = (String, bool);
+
+/// A known name as [`KnownName`] holds it.
+pub(crate) fn known_name(name: &str) -> KnownName {
+    let plain = !name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    (name.to_string(), plain)
+}
+
 /// The fields of a flat JSON object read from `line` (names in the line's order, possibly
-/// repeated) into `fields`, which is cleared first; `false` when the line must be read by
-/// `serde_json` instead.
+/// repeated) into `fields`, which is cleared first; `None` when the line must be read by
+/// `serde_json` instead, else whether its names are exactly the `known` ones, in order.
 pub(crate) fn scan_flat_object<'a>(
     line: &'a [u8],
     fields: &mut Vec<(Cow<'a, str>, Scalar<'a>)>,
-) -> bool {
+    known: &[KnownName],
+) -> Option<bool> {
     fields.clear();
-    let Ok(text) = std::str::from_utf8(line) else {
-        return false;
-    };
+    let text = std::str::from_utf8(line).ok()?;
     let mut scanner = Scanner { text, at: 0 };
-    scanner.object(fields).is_some()
+    let matched = scanner.object(fields, known)?;
+    Some(matched == known.len() && fields.len() == known.len())
 }
 
 /// A position in a line known to be UTF-8.
@@ -30,8 +40,14 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    /// The whole line: an object, then only whitespace.
-    fn object(&mut self, fields: &mut Vec<(Cow<'a, str>, Scalar<'a>)>) -> Option<()> {
+    /// The whole line: an object, then only whitespace. Yields how many names were the known
+    /// name at their place, matched without scanning them.
+    fn object(
+        &mut self,
+        fields: &mut Vec<(Cow<'a, str>, Scalar<'a>)>,
+        known: &[KnownName],
+    ) -> Option<usize> {
+        let mut matched = 0;
         self.skip_space();
         self.expect(b'{')?;
         self.skip_space();
@@ -40,7 +56,19 @@ impl<'a> Scanner<'a> {
         } else {
             loop {
                 self.expect(b'"')?;
-                let name = self.string()?;
+                let name = match known.get(fields.len()) {
+                    Some((name, true)) if self.known_name(name) => {
+                        matched += 1;
+                        Cow::Borrowed(&self.text[self.at - name.len() - 1..self.at - 1])
+                    }
+                    other => {
+                        let name = self.string()?;
+                        if other.is_some_and(|(known, _)| *known == name) {
+                            matched += 1;
+                        }
+                        name
+                    }
+                };
                 self.skip_space();
                 self.expect(b':')?;
                 self.skip_space();
@@ -55,7 +83,20 @@ impl<'a> Scanner<'a> {
             }
         }
         self.skip_space();
-        (self.at == self.text.len()).then_some(())
+        (self.at == self.text.len()).then_some(matched)
+    }
+
+    /// Moves past `name` and its closing quote when the line has exactly them here (`name`
+    /// needing no escapes, its bytes are its JSON text).
+    fn known_name(&mut self, name: &str) -> bool {
+        let bytes = self.text.as_bytes();
+        let end = self.at + name.len();
+        let found =
+            bytes.get(self.at..end) == Some(name.as_bytes()) && bytes.get(end) == Some(&b'"');
+        if found {
+            self.at = end + 1;
+        }
+        found
     }
 
     /// A scalar value; `None` for nested values and whatever is left to `serde_json`.
@@ -220,7 +261,7 @@ mod tests {
 
     fn scan(line: &str) -> Option<Vec<(Cow<'_, str>, Scalar<'_>)>> {
         let mut fields = Vec::new();
-        scan_flat_object(line.as_bytes(), &mut fields).then_some(fields)
+        scan_flat_object(line.as_bytes(), &mut fields, &[]).map(|_| fields)
     }
 
     #[test]
@@ -273,7 +314,31 @@ mod tests {
             assert!(scan(line).is_none(), "{line}");
         }
         let mut fields = Vec::new();
-        assert!(!scan_flat_object(b"{\"a\": \"\xff\"}", &mut fields));
+        assert!(scan_flat_object(b"{\"a\": \"\xff\"}", &mut fields, &[]).is_none());
+    }
+
+    #[test]
+    fn known_names_are_matched_as_they_are_and_others_scanned() {
+        let known = [known_name("a"), known_name("b\\c"), known_name("d")];
+        assert_eq!(known[1], ("b\\c".to_string(), false));
+        let mut fields = Vec::new();
+        let line = br#"{"a": 1, "b\\c": 2, "d": "x"}"#;
+        assert_eq!(scan_flat_object(line, &mut fields, &known), Some(true));
+        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["a", "b\\c", "d"]);
+        assert_eq!(fields[2].1, Scalar::Text("x".into()));
+        // Fewer, more or other names are read too, but are not the known ones.
+        let line = br#"{"a": 1, "b\\c": 2}"#;
+        assert_eq!(scan_flat_object(line, &mut fields, &known), Some(false));
+        let line = br#"{"a": 1, "b\\c": 2, "d": 3, "e": 4}"#;
+        assert_eq!(scan_flat_object(line, &mut fields, &known), Some(false));
+        assert_eq!(fields.len(), 4);
+        let line = br#"{"ab": 1, "b\\c": 2, "d": 3}"#;
+        assert_eq!(scan_flat_object(line, &mut fields, &known), Some(false));
+        assert_eq!(fields[0].0, "ab");
+        // A known name with a backslash is never matched raw: `b\c` here is a bad escape.
+        let line = br#"{"a": 1, "b\c": 2, "d": 3}"#;
+        assert_eq!(scan_flat_object(line, &mut fields, &known), None);
     }
 
     #[test]
