@@ -33,6 +33,8 @@ const ROW_GROUP_ROWS: usize = 65_536;
 const NO_DATE: &str = "none";
 /// Nanoseconds in a day.
 const DAY_NANOS: i64 = 86_400 * 1_000_000_000;
+/// The most files synced at once.
+const SYNC_THREADS: usize = 16;
 /// The time columns whose ranges are recorded per file.
 const TIME_COLUMNS: [&str; 2] = ["TimeGenerated", "Timestamp"];
 
@@ -301,9 +303,9 @@ impl StagedWriter {
     /// Closes every staged file, syncs it and moves it into its table's day folder. Returns
     /// the entries the manifest should add, by table.
     pub fn publish(self) -> Result<Vec<(String, FileEntry)>, WorkspaceError> {
-        let mut published = Vec::with_capacity(self.open.len());
         let mut entries: Vec<((String, String), OpenFile)> = self.open.into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut closed = Vec::with_capacity(entries.len());
         for ((table, date), mut file) in entries {
             file.close_row_group()
                 .and_then(|()| file.writer.close().map(|_| ()))
@@ -311,9 +313,19 @@ impl StagedWriter {
                     path: file.staged.clone(),
                     message: e.to_string(),
                 })?;
-            File::open(&file.staged)
+            closed.push((table, date, file.staged, file.rows, file.time_ranges));
+        }
+        // Every file is on disk before any is moved into place. Syncing them all at once
+        // lets the disk take their writes together rather than one file after another.
+        let staged: Vec<PathBuf> = closed.iter().map(|c| c.2.clone()).collect();
+        on_every_path(&staged, |path| {
+            File::open(path)
                 .and_then(|f| f.sync_all())
-                .map_err(io_error(&file.staged))?;
+                .map_err(io_error(path))
+        })?;
+        let mut published = Vec::with_capacity(closed.len());
+        let mut targets = Vec::with_capacity(closed.len());
+        for (table, date, staged, rows, time_ranges) in closed {
             let relative = format!(
                 "{TABLES_DIR}/{table}/date={date}/part-{}.parquet",
                 self.file_prefix
@@ -322,20 +334,21 @@ impl StagedWriter {
             if let Some(parent) = target.parent() {
                 fs::create_dir_all(parent).map_err(io_error(parent))?;
             }
-            fs::rename(&file.staged, &target).map_err(io_error(&target))?;
-            sync_parent(&target)?;
+            fs::rename(&staged, &target).map_err(io_error(&target))?;
             let bytes = fs::metadata(&target).map_err(io_error(&target))?.len();
+            targets.push(target);
             published.push((
                 table,
                 FileEntry {
                     path: relative,
                     date,
-                    rows: file.rows,
+                    rows,
                     bytes,
-                    time_ranges: file.time_ranges,
+                    time_ranges,
                 },
             ));
         }
+        on_every_path(&targets, sync_parent)?;
         let _ = fs::remove_dir_all(&self.stage);
         Ok(published)
     }
@@ -412,6 +425,36 @@ impl StagedWriter {
     }
 }
 
+/// Runs `action` on every path, up to [`SYNC_THREADS`] at a time (each mostly waits for the
+/// disk); the first failure is returned.
+fn on_every_path(
+    paths: &[PathBuf],
+    action: impl Fn(&Path) -> Result<(), WorkspaceError> + Sync,
+) -> Result<(), WorkspaceError> {
+    for group in paths.chunks(SYNC_THREADS) {
+        let results: Vec<Result<(), WorkspaceError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = group
+                .iter()
+                .map(|path| scope.spawn(|| action(path)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(group)
+                .map(|(handle, path)| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(WorkspaceError::Parquet {
+                            path: path.clone(),
+                            message: "a sync thread failed".to_string(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        results.into_iter().collect::<Result<(), _>>()?;
+    }
+    Ok(())
+}
+
 /// How a table's files are written: zstd, row groups of [`ROW_GROUP_ROWS`], page statistics
 /// for every column but strings.
 fn writer_properties(table: &TableSchema, zstd: ZstdLevel) -> WriterProperties {
@@ -472,5 +515,35 @@ mod tests {
         });
         assert_eq!(failed.unwrap_err().to_string(), "Parquet error: job 6");
         assert!(on_two_threads(Vec::<u8>::new(), Ok).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_path_is_visited_in_groups_and_a_failure_is_returned() {
+        let paths: Vec<PathBuf> = (0..SYNC_THREADS * 2 + 3)
+            .map(|i| PathBuf::from(format!("f{i}")))
+            .collect();
+        let seen = Mutex::new(Vec::new());
+        on_every_path(&paths, |path| {
+            seen.lock().unwrap().push(path.to_path_buf());
+            Ok(())
+        })
+        .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        let mut expected = paths.clone();
+        expected.sort();
+        assert_eq!(seen, expected);
+
+        let failed = on_every_path(&paths, |path| {
+            if path == Path::new("f5") {
+                Err(WorkspaceError::Parquet {
+                    path: path.to_path_buf(),
+                    message: "no disk".to_string(),
+                })
+            } else {
+                Ok(())
+            }
+        });
+        assert!(failed.unwrap_err().to_string().contains("no disk"));
     }
 }
