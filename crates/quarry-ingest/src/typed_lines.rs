@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex};
 const CHUNK_BYTES: usize = 4 << 20;
 /// The fewest bytes read at a time, when a chunk grows to hold a longer line.
 const MIN_READ: usize = 4096;
+/// Typed chunks that may wait for the caller: about a Parquet batch's worth of rows.
+const TYPED_AHEAD: usize = 16;
 /// The most worker threads, however many cores there are.
 const MAX_WORKERS: usize = 8;
 
@@ -99,8 +101,10 @@ fn type_lines_in_chunks(
         .clamp(1, MAX_WORKERS);
     let (chunk_sender, chunk_receiver) = sync_channel::<Chunk>(workers);
     let chunk_receiver = Arc::new(Mutex::new(chunk_receiver));
+    // Typed chunks may queue up while the caller encodes a batch, so that the workers keep
+    // typing (and both cores stay busy) instead of waiting for the encoder.
     let (typed_sender, typed_receiver) =
-        sync_channel::<(u64, Result<TypedChunk, TypedLinesError>)>(workers);
+        sync_channel::<(u64, Result<TypedChunk, TypedLinesError>)>(TYPED_AHEAD);
     // Workers hand finished chunks' buffers back to the reader, which fills them again
     // instead of asking the allocator (and the kernel) for fresh pages every time.
     let (spare_sender, spare_receiver) = std::sync::mpsc::channel::<Vec<u8>>();
