@@ -247,10 +247,14 @@ impl TableBuilder {
             }
         }
         self.fill_times(&mut cells)?;
+        // A record without a `Type` gets the table's name, pushed straight from the schema
+        // (not copied into every record's cells).
+        let mut name_as_type = None;
         if let Some(position) = self.type_column {
             let cell = self.cell_mut(&mut cells, position);
             if matches!(cell, Cell::Null) || matches!(cell, Cell::Text(t) if t.is_empty()) {
-                *cell = Cell::Text(Cow::Owned(self.schema.name().to_string()));
+                *cell = Cell::Null;
+                name_as_type = Some(position);
             }
         }
         for (position, cell) in cells {
@@ -258,6 +262,10 @@ impl TableBuilder {
             if cell != Cell::Null {
                 self.columns.push(position, self.rows, cell);
             }
+        }
+        if let Some(position) = name_as_type {
+            let name = Cell::Text(Cow::Borrowed(self.schema.name()));
+            self.columns.push(position, self.rows, name);
         }
         for name in unmatched {
             match self.dropped.get_mut(name) {
@@ -710,6 +718,30 @@ mod tests {
         );
         let batch = builder.finish().unwrap();
         assert_eq!(batch.num_rows(), 0);
+    }
+
+    #[test]
+    fn a_record_without_a_type_gets_the_tables_name() {
+        let mut builder = TableBuilder::new(table());
+        for record in [
+            json!({"TimeGenerated": "2020-01-01"}),
+            json!({"TimeGenerated": "2020-01-01", "Type": ""}),
+            json!({"TimeGenerated": "2020-01-01", "Type": "Other"}),
+            json!({"TimeGenerated": "2020-01-01", "Type": null, "Name": "n"}),
+        ] {
+            builder.append(&object(record)).unwrap();
+        }
+        let batch = builder.finish().unwrap();
+        let types = batch.column(6).as_string::<i32>();
+        assert_eq!(
+            (0..4).map(|i| types.value(i)).collect::<Vec<_>>(),
+            ["T", "T", "Other", "T"]
+        );
+        let names = batch.column(3).as_string::<i32>();
+        assert_eq!(
+            (0..4).map(|i| names.value(i)).collect::<Vec<_>>(),
+            ["", "", "", "n"]
+        );
     }
 
     #[test]
