@@ -2,15 +2,11 @@
 //! type and appended to an Arrow builder; a record with a value that cannot be converted is
 //! rejected whole, with the reason, and leaves the builders untouched.
 
-use datafusion::arrow::array::{
-    Array, ArrayBuilder, ArrayRef, AsArray, BooleanBuilder, Decimal128Builder,
-    DurationNanosecondBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder,
-    LargeStringBuilder, StringBuilder, TimestampNanosecondBuilder,
-};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use crate::columns::Columns;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
-use quarry_engine::types::{DECIMAL_PRECISION, DECIMAL_SCALE};
+use quarry_engine::types::DECIMAL_SCALE;
 use quarry_engine::values::{parse_datetime, parse_timespan};
 use quarry_schema::{KustoType, TableSchema};
 use serde_json::{Map, Value};
@@ -74,7 +70,7 @@ pub enum RejectReason {
 pub struct TableBuilder {
     schema: Arc<TableSchema>,
     arrow_schema: SchemaRef,
-    builders: Vec<Box<dyn ArrayBuilder>>,
+    columns: Columns,
     index: HashMap<String, usize>,
     time_columns: Vec<usize>,
     type_column: Option<usize>,
@@ -82,9 +78,23 @@ pub struct TableBuilder {
     /// The previous record's field names with their columns: records of one input usually
     /// list the same fields in the same order, so a name equal to the one at the same place
     /// last time needs no hash lookup.
-    last_fields: Vec<(String, Option<usize>)>,
+    last_fields: Vec<(String, Option<usize>, bool)>,
     /// Field names that matched no column, with how often they were dropped.
     dropped: BTreeMap<String, u64>,
+    /// Per column, where the record being appended put its cell (see [`Slot`]).
+    slots: Vec<Slot>,
+    /// The number of the record being appended, which marks the slots it filled.
+    record: u64,
+}
+
+/// Where a column's cell is among the cells of the record being appended: valid when `record`
+/// is that record's number, so that no per-record clearing is needed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    record: u64,
+    index: usize,
+    /// Whether a field of exactly the column's name filled it.
+    exact: bool,
 }
 
 impl std::fmt::Debug for TableBuilder {
@@ -100,11 +110,13 @@ impl TableBuilder {
     /// An empty builder for `schema`.
     pub fn new(schema: Arc<TableSchema>) -> TableBuilder {
         let arrow_schema = quarry_engine::schemas::arrow_schema(&schema);
-        let builders = schema
-            .columns()
+        let types: Vec<KustoType> = schema.columns().iter().map(|c| c.ty).collect();
+        let data_types = arrow_schema
+            .fields()
             .iter()
-            .map(|c| new_builder(c.ty, 1024, 1024))
+            .map(|f| f.data_type().clone())
             .collect();
+        let columns = Columns::new(&types, data_types);
         let index = schema
             .columns()
             .iter()
@@ -127,13 +139,15 @@ impl TableBuilder {
         TableBuilder {
             schema,
             arrow_schema,
-            builders,
+            columns,
             index,
             time_columns,
             type_column,
             rows: 0,
             last_fields: Vec::new(),
             dropped: BTreeMap::new(),
+            slots: vec![Slot::default(); types.len()],
+            record: 0,
         }
     }
 
@@ -174,27 +188,30 @@ impl TableBuilder {
         fields: impl Iterator<Item = (&'f str, &'f V)>,
     ) -> Result<(), RejectReason> {
         let columns = self.schema.columns();
-        let mut cells: Vec<Cell<'f>> = vec![Cell::Null; columns.len()];
-        // Which columns a field of exactly the column's name filled: that field wins over
-        // suffixed ones (`ProcessId` over `ProcessId_string`) wherever it stands in the record.
-        let mut exact_filled = vec![false; columns.len()];
+        self.record += 1;
+        let record = self.record;
+        // The cells of the columns this record fills, by column, in the order first filled.
+        let mut cells: Vec<(usize, Cell<'f>)> = Vec::with_capacity(self.last_fields.len());
         let mut unmatched: Vec<&str> = Vec::new();
         for (index, (name, value)) in fields.enumerate() {
+            // The column, and whether the name is exactly the column's name.
             let known = self
                 .last_fields
                 .get(index)
-                .filter(|(last, _)| last == name)
-                .map(|(_, position)| *position);
-            let found = match known {
-                Some(position) => position,
+                .filter(|(last, _, _)| last == name)
+                .map(|(_, position, exact)| (*position, *exact));
+            let (found, exact) = match known {
+                Some(known) => known,
                 None => {
                     let position = self.column_of(name);
+                    let exact = position.is_some_and(|p| columns[p].name == name);
+                    let entry = (name.to_string(), position, exact);
                     if index < self.last_fields.len() {
-                        self.last_fields[index] = (name.to_string(), position);
+                        self.last_fields[index] = entry;
                     } else {
-                        self.last_fields.push((name.to_string(), position));
+                        self.last_fields.push(entry);
                     }
-                    position
+                    (position, exact)
                 }
             };
             let Some(position) = found else {
@@ -211,26 +228,44 @@ impl TableBuilder {
                     ty: column.ty.name(),
                     value: value.shortened(),
                 })?;
-            if name == column.name {
-                cells[position] = cell;
-                exact_filled[position] = true;
-            } else if !exact_filled[position] && cells[position] == Cell::Null {
+            // A field of exactly the column's name wins over suffixed ones (`ProcessId` over
+            // `ProcessId_string`) wherever it stands in the record.
+            let slot = &mut self.slots[position];
+            if slot.record != record {
+                *slot = Slot {
+                    record,
+                    index: cells.len(),
+                    exact,
+                };
+                cells.push((position, cell));
+            } else if exact {
+                cells[slot.index].1 = cell;
+                slot.exact = true;
+            } else if !slot.exact && cells[slot.index].1 == Cell::Null {
                 // A later exact field still replaces this one.
-                cells[position] = cell;
+                cells[slot.index].1 = cell;
             }
         }
         self.fill_times(&mut cells)?;
+        // A record without a `Type` gets the table's name, pushed straight from the schema
+        // (not copied into every record's cells).
+        let mut name_as_type = None;
         if let Some(position) = self.type_column {
-            if matches!(&cells[position], Cell::Null)
-                || matches!(&cells[position], Cell::Text(t) if t.is_empty())
-            {
-                cells[position] = Cell::Text(Cow::Owned(self.schema.name().to_string()));
+            let cell = self.cell_mut(&mut cells, position);
+            if matches!(cell, Cell::Null) || matches!(cell, Cell::Text(t) if t.is_empty()) {
+                *cell = Cell::Null;
+                name_as_type = Some(position);
             }
         }
-        for (builder, (cell, column)) in
-            self.builders.iter_mut().zip(cells.into_iter().zip(columns))
-        {
-            push(builder.as_mut(), cell, column.ty);
+        for (position, cell) in cells {
+            // A column left without a value gets its empty value when the next one comes.
+            if cell != Cell::Null {
+                self.columns.push(position, self.rows, cell);
+            }
+        }
+        if let Some(position) = name_as_type {
+            let name = Cell::Text(Cow::Borrowed(self.schema.name()));
+            self.columns.push(position, self.rows, name);
         }
         for name in unmatched {
             match self.dropped.get_mut(name) {
@@ -242,6 +277,25 @@ impl TableBuilder {
         }
         self.rows += 1;
         Ok(())
+    }
+
+    /// The cell of column `position` among the record's `cells`, added as null if the record
+    /// did not fill that column.
+    fn cell_mut<'c, 'f>(
+        &mut self,
+        cells: &'c mut Vec<(usize, Cell<'f>)>,
+        position: usize,
+    ) -> &'c mut Cell<'f> {
+        let slot = &mut self.slots[position];
+        if slot.record != self.record {
+            *slot = Slot {
+                record: self.record,
+                index: cells.len(),
+                exact: false,
+            };
+            cells.push((position, Cell::Null));
+        }
+        &mut cells[slot.index].1
     }
 
     /// Takes the dropped-field counts gathered so far, leaving none.
@@ -258,16 +312,7 @@ impl TableBuilder {
 
     /// The rows appended so far as one batch; the builder starts over empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
-        for (builder, column) in self.builders.iter_mut().zip(self.schema.columns()) {
-            let array = builder.finish();
-            // The next batch is likely about as big: room for it up front spares growing the
-            // buffers value by value (copies, and fresh pages from the kernel each time).
-            let rows = array.len() + array.len() / 8;
-            let bytes = text_bytes(&array);
-            *builder = new_builder(column.ty, rows, bytes + bytes / 8);
-            arrays.push(array);
-        }
+        let arrays = self.columns.finish(self.rows);
         self.rows = 0;
         RecordBatch::try_new(self.arrow_schema.clone(), arrays)
     }
@@ -285,23 +330,27 @@ impl TableBuilder {
 
     /// Copies the one time column that has a value into the other (Defender tables carry both
     /// `Timestamp` and `TimeGenerated`), and rejects a record of a timed table with no time.
-    fn fill_times(&self, cells: &mut [Cell<'_>]) -> Result<(), RejectReason> {
+    fn fill_times(&mut self, cells: &mut Vec<(usize, Cell<'_>)>) -> Result<(), RejectReason> {
         let Some(&first) = self.time_columns.first() else {
             return Ok(());
         };
         let known = self
             .time_columns
             .iter()
-            .find_map(|&i| match cells[i] {
-                Cell::Nanos(n) => Some(n),
-                _ => None,
+            .find_map(|&i| {
+                let slot = self.slots[i];
+                match cells.get(slot.index) {
+                    Some((_, Cell::Nanos(n))) if slot.record == self.record => Some(*n),
+                    _ => None,
+                }
             })
             .ok_or_else(|| RejectReason::MissingTime {
                 column: self.schema.columns()[first].name.clone(),
             })?;
-        for &i in &self.time_columns {
-            if cells[i] == Cell::Null {
-                cells[i] = Cell::Nanos(known);
+        for k in 0..self.time_columns.len() {
+            let cell = self.cell_mut(cells, self.time_columns[k]);
+            if *cell == Cell::Null {
+                *cell = Cell::Nanos(known);
             }
         }
         Ok(())
@@ -398,6 +447,9 @@ impl FieldValue for Scalar<'_> {
         // other scalar goes through its `Value`, which is cheap to make.
         match (self, ty) {
             (Scalar::Text(s), KustoType::String) => Some(Cell::Text(Cow::Borrowed(s.as_ref()))),
+            // Integers as `convert` reads a JSON integer, without making the `Value`.
+            (Scalar::UInt(v), KustoType::Long) => i64::try_from(*v).ok().map(Cell::Long),
+            (Scalar::Int(v), KustoType::Long) => Some(Cell::Long(*v)),
             (Scalar::Text(s), ty) if ty != KustoType::Dynamic => {
                 let trimmed = s.trim();
                 if trimmed.is_empty() {
@@ -440,126 +492,6 @@ fn shorten(value: &Value) -> String {
     }
     let cut: String = text.chars().take(77).collect();
     format!("{cut}...")
-}
-
-/// A fresh Arrow builder for a column of type `ty`, with room for `rows` values (and `bytes`
-/// of text in a string column).
-fn new_builder(ty: KustoType, rows: usize, bytes: usize) -> Box<dyn ArrayBuilder> {
-    match ty {
-        KustoType::Bool => Box::new(BooleanBuilder::with_capacity(rows)),
-        KustoType::Int => Box::new(Int32Builder::with_capacity(rows)),
-        KustoType::Long => Box::new(Int64Builder::with_capacity(rows)),
-        KustoType::Real => Box::new(Float64Builder::with_capacity(rows)),
-        KustoType::Decimal => Box::new(
-            Decimal128Builder::with_capacity(rows)
-                .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
-                .unwrap_or_default(),
-        ),
-        KustoType::String => Box::new(StringBuilder::with_capacity(rows, bytes)),
-        KustoType::DateTime => Box::new(TimestampNanosecondBuilder::with_capacity(rows)),
-        KustoType::TimeSpan => Box::new(DurationNanosecondBuilder::with_capacity(rows)),
-        KustoType::Guid => Box::new(FixedSizeBinaryBuilder::with_capacity(rows, 16)),
-        KustoType::Dynamic => Box::new(LargeStringBuilder::with_capacity(rows, bytes)),
-    }
-}
-
-/// The bytes of text a string array holds (0 for other arrays).
-fn text_bytes(array: &ArrayRef) -> usize {
-    match array.data_type() {
-        DataType::Utf8 => array.as_string::<i32>().value_data().len(),
-        DataType::LargeUtf8 => array.as_string::<i64>().value_data().len(),
-        _ => 0,
-    }
-}
-
-/// Appends `cell` to `builder` (built by [`new_builder`] for `ty`); strings are never null.
-fn push(builder: &mut dyn ArrayBuilder, cell: Cell<'_>, ty: KustoType) {
-    let any = builder.as_any_mut();
-    match ty {
-        KustoType::Bool => {
-            if let Some(b) = any.downcast_mut::<BooleanBuilder>() {
-                b.append_option(match cell {
-                    Cell::Bool(v) => Some(v),
-                    _ => None,
-                });
-            }
-        }
-        KustoType::Int => {
-            if let Some(b) = any.downcast_mut::<Int32Builder>() {
-                b.append_option(match cell {
-                    Cell::Int(v) => Some(v),
-                    _ => None,
-                });
-            }
-        }
-        KustoType::Long => {
-            if let Some(b) = any.downcast_mut::<Int64Builder>() {
-                b.append_option(match cell {
-                    Cell::Long(v) => Some(v),
-                    _ => None,
-                });
-            }
-        }
-        KustoType::Real => {
-            if let Some(b) = any.downcast_mut::<Float64Builder>() {
-                b.append_option(match cell {
-                    Cell::Real(v) => Some(v),
-                    _ => None,
-                });
-            }
-        }
-        KustoType::Decimal => {
-            if let Some(b) = any.downcast_mut::<Decimal128Builder>() {
-                b.append_option(match cell {
-                    Cell::Decimal(v) => Some(v),
-                    _ => None,
-                });
-            }
-        }
-        KustoType::String => {
-            if let Some(b) = any.downcast_mut::<StringBuilder>() {
-                match cell {
-                    Cell::Text(v) => b.append_value(v.as_ref()),
-                    _ => b.append_value(""),
-                }
-            }
-        }
-        KustoType::DateTime => {
-            if let Some(b) = any.downcast_mut::<TimestampNanosecondBuilder>() {
-                b.append_option(match cell {
-                    Cell::Nanos(v) => Some(v),
-                    _ => None,
-                });
-            }
-        }
-        KustoType::TimeSpan => {
-            if let Some(b) = any.downcast_mut::<DurationNanosecondBuilder>() {
-                b.append_option(match cell {
-                    Cell::Nanos(v) => Some(v),
-                    _ => None,
-                });
-            }
-        }
-        KustoType::Guid => {
-            if let Some(b) = any.downcast_mut::<FixedSizeBinaryBuilder>() {
-                match cell {
-                    Cell::Guid(v) => {
-                        // The builder was made with width 16, so the length always matches.
-                        let _ = b.append_value(v);
-                    }
-                    _ => b.append_null(),
-                }
-            }
-        }
-        KustoType::Dynamic => {
-            if let Some(b) = any.downcast_mut::<LargeStringBuilder>() {
-                match cell {
-                    Cell::Text(v) => b.append_value(v.as_ref()),
-                    _ => b.append_null(),
-                }
-            }
-        }
-    }
 }
 
 /// Converts `value` to type `ty`; `None` when it cannot be read as that type. Empty strings and
@@ -786,6 +718,30 @@ mod tests {
         );
         let batch = builder.finish().unwrap();
         assert_eq!(batch.num_rows(), 0);
+    }
+
+    #[test]
+    fn a_record_without_a_type_gets_the_tables_name() {
+        let mut builder = TableBuilder::new(table());
+        for record in [
+            json!({"TimeGenerated": "2020-01-01"}),
+            json!({"TimeGenerated": "2020-01-01", "Type": ""}),
+            json!({"TimeGenerated": "2020-01-01", "Type": "Other"}),
+            json!({"TimeGenerated": "2020-01-01", "Type": null, "Name": "n"}),
+        ] {
+            builder.append(&object(record)).unwrap();
+        }
+        let batch = builder.finish().unwrap();
+        let types = batch.column(6).as_string::<i32>();
+        assert_eq!(
+            (0..4).map(|i| types.value(i)).collect::<Vec<_>>(),
+            ["T", "T", "Other", "T"]
+        );
+        let names = batch.column(3).as_string::<i32>();
+        assert_eq!(
+            (0..4).map(|i| names.value(i)).collect::<Vec<_>>(),
+            ["", "", "", "n"]
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! partitioned by day and commits them atomically.
 
 pub mod coerce;
+mod columns;
 pub mod demo;
 pub mod formats;
 pub mod infer;

@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex};
 const CHUNK_BYTES: usize = 4 << 20;
 /// The fewest bytes read at a time, when a chunk grows to hold a longer line.
 const MIN_READ: usize = 4096;
+/// Typed chunks that may wait for the caller: about a Parquet batch's worth of rows.
+const TYPED_AHEAD: usize = 16;
 /// The most worker threads, however many cores there are.
 const MAX_WORKERS: usize = 8;
 
@@ -99,8 +101,10 @@ fn type_lines_in_chunks(
         .clamp(1, MAX_WORKERS);
     let (chunk_sender, chunk_receiver) = sync_channel::<Chunk>(workers);
     let chunk_receiver = Arc::new(Mutex::new(chunk_receiver));
+    // Typed chunks may queue up while the caller encodes a batch, so that the workers keep
+    // typing (and both cores stay busy) instead of waiting for the encoder.
     let (typed_sender, typed_receiver) =
-        sync_channel::<(u64, Result<TypedChunk, TypedLinesError>)>(workers);
+        sync_channel::<(u64, Result<TypedChunk, TypedLinesError>)>(TYPED_AHEAD);
     // Workers hand finished chunks' buffers back to the reader, which fills them again
     // instead of asking the allocator (and the kernel) for fresh pages every time.
     let (spare_sender, spare_receiver) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -176,7 +180,7 @@ fn read_chunks(
                 break;
             }
             if text.len() >= chunk_bytes {
-                if let Some(end) = text.iter().rposition(|&b| b == b'\n') {
+                if let Some(end) = memchr::memrchr(b'\n', &text) {
                     carry = text.split_off(end + 1);
                     break;
                 }
@@ -186,7 +190,7 @@ fn read_chunks(
             return Ok(());
         }
         bytes_done += text.len() as u64;
-        let lines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+        let lines = memchr::memchr_iter(b'\n', &text).count() as u64;
         let chunk = Chunk {
             index,
             lines_before,
@@ -243,12 +247,11 @@ fn type_chunk(
     let mut records = 0u64;
     let mut number = chunk.lines_before;
     let mut rest = chunk.text.as_slice();
+    // One list of fields serves every line of the chunk.
+    let mut fields = Vec::new();
     while !rest.is_empty() {
         // Each line keeps its line end, as `read_until` gives it (error columns depend on it).
-        let end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(rest.len(), |i| i + 1);
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
         let (line, after) = rest.split_at(end);
         rest = after;
         number += 1;
@@ -261,16 +264,17 @@ fn type_chunk(
         }
         records += 1;
         let position = Position::Line(number);
-        let outcome = match reader.read(bytes) {
-            Some(fields) => builder
+        let outcome = if reader.read_into(bytes, &mut fields) {
+            builder
                 .append_fields(fields.iter().map(|(name, value)| (name.as_ref(), value)))
-                .map_err(|reason| (reason.to_string(), true)),
-            None => match parse_line(bytes) {
+                .map_err(|reason| (reason.to_string(), true))
+        } else {
+            match parse_line(bytes) {
                 Ok(object) => builder
                     .append(&object)
                     .map_err(|reason| (reason.to_string(), true)),
                 Err(reason) => Err((reason, false)),
-            },
+            }
         };
         if let Err((reason, is_object)) = outcome {
             let (reason, text) = if is_object {

@@ -5,6 +5,7 @@
 //! what that reader gives.
 
 use crate::coerce::Scalar;
+use crate::formats::json_scan::{known_name, scan_flat_object, KnownName};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -16,22 +17,40 @@ pub(crate) type FlatFields<'a> = Vec<(Cow<'a, str>, Scalar<'a>)>;
 /// usually repeat them, so checking that names are distinct costs one comparison per field.
 #[derive(Debug, Default)]
 pub(crate) struct FlatReader {
-    last_names: Vec<String>,
+    last_names: Vec<KnownName>,
 }
 
 impl FlatReader {
     /// The fields of `line` when it is a JSON object of distinct names with scalar values;
     /// `None` when the `Value` reader must read it.
+    #[cfg(test)]
     pub(crate) fn read<'a>(&mut self, line: &'a [u8]) -> Option<FlatFields<'a>> {
-        let mut deserializer = serde_json::Deserializer::from_slice(line);
-        let mut fields: FlatFields<'a> = Vec::with_capacity(self.last_names.len().max(16));
-        let flat = FlatObject {
-            fields: &mut fields,
+        let mut fields = Vec::new();
+        self.read_into(line, &mut fields).then_some(fields)
+    }
+
+    /// Reads the fields of `line` into `fields` (cleared first) when it is a JSON object of
+    /// distinct names with scalar values; `false` when the `Value` reader must read it.
+    pub(crate) fn read_into<'a>(&mut self, line: &'a [u8], fields: &mut FlatFields<'a>) -> bool {
+        // The scanner reads the plainest lines fastest; `serde_json` reads the rest.
+        match scan_flat_object(line, fields, &self.last_names) {
+            // The last record's names, which were distinct.
+            Some(true) => return true,
+            Some(false) => {}
+            None => {
+                if !read_with_serde(line, fields) {
+                    return false;
+                }
+            }
         }
-        .deserialize(&mut deserializer)
-        .ok()?;
-        deserializer.end().ok()?;
-        (flat && self.distinct(&fields)).then_some(fields)
+        self.distinct(fields)
+    }
+
+    /// The fields of `line` as `serde_json` reads them, names not checked for repeats.
+    #[cfg(test)]
+    pub(crate) fn read_with_serde<'a>(&mut self, line: &'a [u8]) -> Option<FlatFields<'a>> {
+        let mut fields = Vec::new();
+        read_with_serde(line, &mut fields).then_some(fields)
     }
 
     /// Whether the field names are distinct (a repeated name keeps the last value in the
@@ -41,7 +60,7 @@ impl FlatReader {
             && fields
                 .iter()
                 .zip(&self.last_names)
-                .all(|((name, _), last)| name.as_ref() == last.as_str());
+                .all(|((name, _), (last, _))| name.as_ref() == last.as_str());
         if same_as_last {
             return true;
         }
@@ -52,10 +71,19 @@ impl FlatReader {
         if distinct {
             self.last_names.clear();
             self.last_names
-                .extend(fields.iter().map(|(name, _)| name.to_string()));
+                .extend(fields.iter().map(|(name, _)| known_name(name)));
         }
         distinct
     }
+}
+
+/// Reads `line` with `serde_json` into `fields` (cleared first); `false` unless it is one object
+/// of scalar values.
+fn read_with_serde<'a>(line: &'a [u8], fields: &mut FlatFields<'a>) -> bool {
+    fields.clear();
+    let mut deserializer = serde_json::Deserializer::from_slice(line);
+    let flat = FlatObject { fields }.deserialize(&mut deserializer);
+    matches!(flat, Ok(true)) && deserializer.end().is_ok()
 }
 
 /// Reads an object's fields into `fields`; yields whether every value was a scalar.

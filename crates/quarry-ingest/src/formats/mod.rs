@@ -5,6 +5,7 @@
 pub mod csv;
 pub(crate) mod flat_json;
 pub mod json;
+mod json_scan;
 pub mod parquet;
 
 use crate::record::Position;

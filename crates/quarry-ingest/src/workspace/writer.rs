@@ -24,6 +24,8 @@ use quarry_schema::{KustoType, TableSchema};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Rows per Parquet row group: small enough that a time filter skips most of a day's file.
 const ROW_GROUP_ROWS: usize = 65_536;
@@ -31,6 +33,8 @@ const ROW_GROUP_ROWS: usize = 65_536;
 const NO_DATE: &str = "none";
 /// Nanoseconds in a day.
 const DAY_NANOS: i64 = 86_400 * 1_000_000_000;
+/// The most files synced at once.
+const SYNC_THREADS: usize = 16;
 /// The time columns whose ranges are recorded per file.
 const TIME_COLUMNS: [&str; 2] = ["TimeGenerated", "Timestamp"];
 
@@ -103,9 +107,8 @@ impl OpenFile {
     }
 }
 
-/// Writes each leaf with its column writer, the columns shared out between this thread and
-/// one more so that both carry about the same bytes (`costs`, by column; one leaf per column
-/// in the flat tables Quarry writes, else the costs only balance less well).
+/// Writes each leaf with its column writer, on this thread and one more. `costs` (by column;
+/// one leaf per column in the flat tables Quarry writes) orders the work biggest first.
 fn encode_on_two_threads(
     writers: &mut [ArrowColumnWriter],
     leaves: &[ArrowLeafColumn],
@@ -118,53 +121,67 @@ fn encode_on_two_threads(
         .map(|(i, (writer, leaf))| (costs.get(i).copied().unwrap_or(0), writer, leaf))
         .collect();
     jobs.sort_by_key(|job| std::cmp::Reverse(job.0));
-    let (mut here, mut there) = (Vec::new(), Vec::new());
-    let (mut here_cost, mut there_cost) = (0usize, 0usize);
-    for (cost, writer, leaf) in jobs {
-        if here_cost <= there_cost {
-            here_cost += cost;
-            here.push((writer, leaf));
-        } else {
-            there_cost += cost;
-            there.push((writer, leaf));
-        }
-    }
-    let write_all = |jobs: Vec<(&mut ArrowColumnWriter, &ArrowLeafColumn)>| {
-        jobs.into_iter()
-            .try_for_each(|(writer, leaf)| writer.write(leaf))
-    };
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| write_all(there));
-        let mine = write_all(here);
-        let theirs = other
-            .join()
-            .unwrap_or_else(|_| Err(ParquetError::General("an encoder thread failed".into())));
-        mine.and(theirs)
-    })
+    let jobs = jobs
+        .into_iter()
+        .map(|(_, writer, leaf)| (writer, leaf))
+        .collect();
+    on_two_threads(jobs, |(writer, leaf)| writer.write(leaf)).map(|_| ())
 }
 
-/// Closes the column writers of a row group, half on another thread, and returns their
+/// Closes the column writers of a row group on this thread and one more, and returns their
 /// chunks in column order.
 fn close_on_two_threads(
     writers: Vec<ArrowColumnWriter>,
 ) -> Result<Vec<ArrowColumnChunk>, ParquetError> {
-    let mut writers = writers;
-    let there = writers.split_off(writers.len() / 2);
-    let close_all = |writers: Vec<ArrowColumnWriter>| {
-        writers
-            .into_iter()
-            .map(ArrowColumnWriter::close)
-            .collect::<Result<Vec<_>, _>>()
+    // The biggest columns (the most left to compress) first, each chunk keeping its place.
+    let mut jobs: Vec<(usize, ArrowColumnWriter)> = writers.into_iter().enumerate().collect();
+    jobs.sort_by_key(|(_, writer)| std::cmp::Reverse(writer.memory_size()));
+    let mut chunks = on_two_threads(jobs, |(index, writer)| {
+        writer.close().map(|chunk| (index, chunk))
+    })?;
+    chunks.sort_by_key(|(index, _)| *index);
+    Ok(chunks.into_iter().map(|(_, chunk)| chunk).collect())
+}
+
+/// Runs `jobs` on this thread and one more, each thread taking the next job when it is done
+/// with one, so that both stay busy to the end whatever each job costs; the results come in
+/// the jobs' order.
+fn on_two_threads<J: Send, R: Send>(
+    jobs: Vec<J>,
+    run: impl Fn(J) -> Result<R, ParquetError> + Sync,
+) -> Result<Vec<R>, ParquetError> {
+    let count = jobs.len();
+    let queue: Vec<Mutex<Option<J>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<Vec<(usize, R)>, ParquetError> {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(slot) = queue.get(index) else {
+                return Ok(done);
+            };
+            let job = slot
+                .lock()
+                .map_err(|_| ParquetError::General("an encoder thread failed".into()))?
+                .take();
+            if let Some(job) = job {
+                done.push((index, run(job)?));
+            }
+        }
     };
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| close_all(there));
-        let mut chunks = close_all(writers)?;
+    let (mine, theirs) = std::thread::scope(|scope| {
+        let other = scope.spawn(work);
+        let mine = work();
         let theirs = other
             .join()
-            .unwrap_or_else(|_| Err(ParquetError::General("an encoder thread failed".into())))?;
-        chunks.extend(theirs);
-        Ok(chunks)
-    })
+            .unwrap_or_else(|_| Err(ParquetError::General("an encoder thread failed".into())));
+        (mine, theirs)
+    });
+    let mut results: Vec<(usize, R)> = Vec::with_capacity(count);
+    results.extend(mine?);
+    results.extend(theirs?);
+    results.sort_by_key(|(index, _)| *index);
+    Ok(results.into_iter().map(|(_, result)| result).collect())
 }
 
 /// The files of one ingest, staged until published.
@@ -286,9 +303,9 @@ impl StagedWriter {
     /// Closes every staged file, syncs it and moves it into its table's day folder. Returns
     /// the entries the manifest should add, by table.
     pub fn publish(self) -> Result<Vec<(String, FileEntry)>, WorkspaceError> {
-        let mut published = Vec::with_capacity(self.open.len());
         let mut entries: Vec<((String, String), OpenFile)> = self.open.into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut closed = Vec::with_capacity(entries.len());
         for ((table, date), mut file) in entries {
             file.close_row_group()
                 .and_then(|()| file.writer.close().map(|_| ()))
@@ -296,9 +313,19 @@ impl StagedWriter {
                     path: file.staged.clone(),
                     message: e.to_string(),
                 })?;
-            File::open(&file.staged)
+            closed.push((table, date, file.staged, file.rows, file.time_ranges));
+        }
+        // Every file is on disk before any is moved into place. Syncing them all at once
+        // lets the disk take their writes together rather than one file after another.
+        let staged: Vec<PathBuf> = closed.iter().map(|c| c.2.clone()).collect();
+        on_every_path(&staged, |path| {
+            File::open(path)
                 .and_then(|f| f.sync_all())
-                .map_err(io_error(&file.staged))?;
+                .map_err(io_error(path))
+        })?;
+        let mut published = Vec::with_capacity(closed.len());
+        let mut targets = Vec::with_capacity(closed.len());
+        for (table, date, staged, rows, time_ranges) in closed {
             let relative = format!(
                 "{TABLES_DIR}/{table}/date={date}/part-{}.parquet",
                 self.file_prefix
@@ -307,20 +334,21 @@ impl StagedWriter {
             if let Some(parent) = target.parent() {
                 fs::create_dir_all(parent).map_err(io_error(parent))?;
             }
-            fs::rename(&file.staged, &target).map_err(io_error(&target))?;
-            sync_parent(&target)?;
+            fs::rename(&staged, &target).map_err(io_error(&target))?;
             let bytes = fs::metadata(&target).map_err(io_error(&target))?.len();
+            targets.push(target);
             published.push((
                 table,
                 FileEntry {
                     path: relative,
                     date,
-                    rows: file.rows,
+                    rows,
                     bytes,
-                    time_ranges: file.time_ranges,
+                    time_ranges,
                 },
             ));
         }
+        on_every_path(&targets, sync_parent)?;
         let _ = fs::remove_dir_all(&self.stage);
         Ok(published)
     }
@@ -397,6 +425,36 @@ impl StagedWriter {
     }
 }
 
+/// Runs `action` on every path, up to [`SYNC_THREADS`] at a time (each mostly waits for the
+/// disk); the first failure is returned.
+fn on_every_path(
+    paths: &[PathBuf],
+    action: impl Fn(&Path) -> Result<(), WorkspaceError> + Sync,
+) -> Result<(), WorkspaceError> {
+    for group in paths.chunks(SYNC_THREADS) {
+        let results: Vec<Result<(), WorkspaceError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = group
+                .iter()
+                .map(|path| scope.spawn(|| action(path)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(group)
+                .map(|(handle, path)| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(WorkspaceError::Parquet {
+                            path: path.clone(),
+                            message: "a sync thread failed".to_string(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        results.into_iter().collect::<Result<(), _>>()?;
+    }
+    Ok(())
+}
+
 /// How a table's files are written: zstd, row groups of [`ROW_GROUP_ROWS`], page statistics
 /// for every column but strings.
 fn writer_properties(table: &TableSchema, zstd: ZstdLevel) -> WriterProperties {
@@ -428,4 +486,64 @@ fn date_text(day: i64) -> String {
     DateTime::from_timestamp(day * 86_400, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| NO_DATE.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_run_every_job_once_and_keep_the_jobs_order() {
+        let jobs: Vec<u64> = (0..50).collect();
+        let ran = AtomicUsize::new(0);
+        let results = on_two_threads(jobs, |job| {
+            ran.fetch_add(1, Ordering::Relaxed);
+            // Uneven jobs, so that the threads take them in no fixed order.
+            std::thread::sleep(std::time::Duration::from_micros(job % 7 * 50));
+            Ok(job * 3)
+        })
+        .unwrap();
+        assert_eq!(ran.load(Ordering::Relaxed), 50);
+        assert_eq!(results, (0..50).map(|j| j * 3).collect::<Vec<_>>());
+
+        let failed = on_two_threads((0..10).collect(), |job: u32| {
+            if job == 6 {
+                Err(ParquetError::General("job 6".into()))
+            } else {
+                Ok(job)
+            }
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "Parquet error: job 6");
+        assert!(on_two_threads(Vec::<u8>::new(), Ok).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_path_is_visited_in_groups_and_a_failure_is_returned() {
+        let paths: Vec<PathBuf> = (0..SYNC_THREADS * 2 + 3)
+            .map(|i| PathBuf::from(format!("f{i}")))
+            .collect();
+        let seen = Mutex::new(Vec::new());
+        on_every_path(&paths, |path| {
+            seen.lock().unwrap().push(path.to_path_buf());
+            Ok(())
+        })
+        .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        let mut expected = paths.clone();
+        expected.sort();
+        assert_eq!(seen, expected);
+
+        let failed = on_every_path(&paths, |path| {
+            if path == Path::new("f5") {
+                Err(WorkspaceError::Parquet {
+                    path: path.to_path_buf(),
+                    message: "no disk".to_string(),
+                })
+            } else {
+                Ok(())
+            }
+        });
+        assert!(failed.unwrap_err().to_string().contains("no disk"));
+    }
 }
