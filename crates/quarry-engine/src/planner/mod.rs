@@ -209,6 +209,7 @@ fn projection_schema(input: &DFSchema, exprs: &[Expr]) -> Option<DFSchema> {
 
 /// A filter of `input`, built directly for the same reason as [`project_plan`].
 fn filter_plan(input: LogicalPlan, predicate: Expr) -> datafusion::error::Result<LogicalPlan> {
+    let predicate = without_false_default(predicate);
     let input = std::sync::Arc::new(input);
     match datafusion::logical_expr::Filter::try_new(
         predicate.clone(),
@@ -217,6 +218,29 @@ fn filter_plan(input: LogicalPlan, predicate: Expr) -> datafusion::error::Result
         Ok(filter) => Ok(LogicalPlan::Filter(filter)),
         Err(_) => LogicalPlanBuilder::from(input).filter(predicate)?.build(),
     }
+}
+
+/// `predicate` with `coalesce(c, false)` around its top-level conjuncts removed: a filter drops a
+/// null condition anyway, and the bare comparison is one the optimiser can push into the Parquet
+/// scan and prune with (the `coalesce` that makes `x == 5` false for a null `x` elsewhere hid it).
+fn without_false_default(predicate: Expr) -> Expr {
+    use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
+    let conjuncts = split_conjunction_owned(predicate)
+        .into_iter()
+        .map(|conjunct| match conjunct {
+            Expr::ScalarFunction(call)
+                if call.func.name() == "coalesce"
+                    && call.args.len() == 2
+                    && matches!(
+                        call.args[1],
+                        Expr::Literal(datafusion::common::ScalarValue::Boolean(Some(false)), _)
+                    ) =>
+            {
+                call.args.into_iter().next().expect("two arguments")
+            }
+            other => other,
+        });
+    conjunction(conjuncts).expect("a predicate has at least one conjunct")
 }
 
 /// An aggregation of `input`, built directly for the same reason as [`project_plan`].
