@@ -15,8 +15,10 @@ use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, DFSchema};
 use datafusion::error::Result;
 use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
 use datafusion::logical_expr::expr::AggregateFunction;
+use datafusion::logical_expr::lit;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
@@ -148,7 +150,9 @@ fn two_level(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
             Part::Partial { function, arg } => {
                 let name = format!("__quarry_dp{i}");
                 let (partial, combine): (Expr, fn(Expr) -> Expr) = match function {
-                    "count" => (count(arg), sum),
+                    // Without keys an empty input still gives one row, whose count must be 0,
+                    // not the null a sum over no inner groups gives.
+                    "count" => (count(arg), |e| coalesce(vec![sum(e), lit(0_i64)])),
                     "sum" => (sum(arg), sum),
                     "min" => (min(arg), min),
                     _ => (max(arg), max),
@@ -286,5 +290,43 @@ mod tests {
             .unwrap();
         let (_, _, applied) = both_ways(vec![filtered.alias("X")]).await;
         assert!(!applied);
+    }
+
+    #[tokio::test]
+    async fn without_keys_over_no_rows_counts_zero() {
+        let ctx = context();
+        let plan = ctx
+            .table("t")
+            .await
+            .unwrap()
+            .filter(col("n").gt(lit(100)))
+            .unwrap()
+            .aggregate(
+                vec![],
+                vec![
+                    count(lit(1)).alias("Count"),
+                    count_distinct(col("x")).alias("Distinct"),
+                ],
+            )
+            .unwrap()
+            .into_unoptimized_plan();
+        let rewritten = plan
+            .clone()
+            .transform_down(|node| {
+                DistinctToGroupBy.rewrite(node, &datafusion::optimizer::OptimizerContext::new())
+            })
+            .unwrap();
+        assert!(rewritten.transformed);
+        let batches = ctx
+            .execute_logical_plan(rewritten.data)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        assert!(text.contains("| 0     | 0        |"), "{text}");
     }
 }
