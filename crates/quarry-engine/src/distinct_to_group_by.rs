@@ -73,13 +73,22 @@ impl OptimizerRule for DistinctToGroupBy {
 /// How one aggregate of the original is computed from the inner group-by.
 enum Part {
     /// `count(DISTINCT x)`: the inner groups whose `x` is not null.
-    Distinct,
-    /// `count`/`sum`/`min`/`max(e)`: computed per inner group, then combined.
-    Partial { function: &'static str, arg: Expr },
+    Distinct(Expr),
+    /// `count`/`sum`/`min`/`max(e)`: `partial` per inner group, then `combine`d.
+    Partial {
+        partial: Expr,
+        combine: fn(Expr) -> Expr,
+    },
+}
+
+/// Without keys an empty input still gives one row, whose count must be 0, not the null a sum
+/// over no inner groups gives.
+fn sum_of_counts(counts: Expr) -> Expr {
+    coalesce(vec![sum(counts), lit(0_i64)])
 }
 
 /// The aggregate inside an optional alias, when it is one this rewrite handles.
-fn classify(expr: &Expr) -> Option<(Part, Option<Expr>)> {
+fn classify(expr: &Expr) -> Option<Part> {
     let inner = match expr {
         Expr::Alias(alias) => alias.expr.as_ref(),
         other => other,
@@ -92,16 +101,16 @@ fn classify(expr: &Expr) -> Option<(Part, Option<Expr>)> {
     }
     let arg = params.args[0].clone();
     if params.distinct {
-        return (func.name() == "count").then_some((Part::Distinct, Some(arg)));
+        return (func.name() == "count").then_some(Part::Distinct(arg));
     }
-    let function = match func.name() {
-        "count" => "count",
-        "sum" => "sum",
-        "min" => "min",
-        "max" => "max",
+    let (partial, combine): (Expr, fn(Expr) -> Expr) = match func.name() {
+        "count" => (count(arg), sum_of_counts),
+        "sum" => (sum(arg), sum),
+        "min" => (min(arg), min),
+        "max" => (max(arg), max),
         _ => return None,
     };
-    Some((Part::Partial { function, arg }, None))
+    Some(Part::Partial { partial, combine })
 }
 
 /// The two-level form of `aggregate`, or `None` when it does not qualify.
@@ -112,13 +121,13 @@ fn two_level(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     let mut parts = Vec::with_capacity(aggregate.aggr_expr.len());
     let mut distinct_arg: Option<Expr> = None;
     for expr in &aggregate.aggr_expr {
-        let Some((part, arg)) = classify(expr) else {
+        let Some(part) = classify(expr) else {
             return Ok(None);
         };
-        if let Some(arg) = arg {
+        if let Part::Distinct(arg) = &part {
             match &distinct_arg {
-                Some(seen) if *seen != arg => return Ok(None),
-                _ => distinct_arg = Some(arg),
+                Some(seen) if seen != arg => return Ok(None),
+                _ => distinct_arg = Some(arg.clone()),
             }
         }
         parts.push(part);
@@ -146,17 +155,9 @@ fn two_level(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     let mut outer_aggregates = Vec::new();
     for (i, part) in parts.into_iter().enumerate() {
         match part {
-            Part::Distinct => outer_aggregates.push(count(column(&distinct_name))),
-            Part::Partial { function, arg } => {
+            Part::Distinct(_) => outer_aggregates.push(count(column(&distinct_name))),
+            Part::Partial { partial, combine } => {
                 let name = format!("__quarry_dp{i}");
-                let (partial, combine): (Expr, fn(Expr) -> Expr) = match function {
-                    // Without keys an empty input still gives one row, whose count must be 0,
-                    // not the null a sum over no inner groups gives.
-                    "count" => (count(arg), |e| coalesce(vec![sum(e), lit(0_i64)])),
-                    "sum" => (sum(arg), sum),
-                    "min" => (min(arg), min),
-                    _ => (max(arg), max),
-                };
                 inner_aggregates.push(partial.alias(&name));
                 outer_aggregates.push(combine(column(&name)));
             }
@@ -239,24 +240,30 @@ mod tests {
             .sort(vec![col("k").sort(true, true)])
             .unwrap()
             .into_unoptimized_plan();
+        run_both_ways(&ctx, plan).await
+    }
+
+    /// Runs `plan` in `ctx` with and without the rewrite: both results as text, and whether the
+    /// rewrite applied.
+    async fn run_both_ways(ctx: &SessionContext, plan: LogicalPlan) -> (String, String, bool) {
         let rewritten = plan
             .clone()
             .transform_down(|node| {
                 DistinctToGroupBy.rewrite(node, &datafusion::optimizer::OptimizerContext::new())
             })
             .unwrap();
-        let applied = rewritten.transformed;
-        let run = |plan: LogicalPlan| {
-            let ctx = ctx.clone();
-            async move {
-                let batches = ctx.execute_logical_plan(plan).await.unwrap();
-                let batches = batches.collect().await.unwrap();
-                datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-                    .unwrap()
-                    .to_string()
-            }
+        let run = |plan: LogicalPlan| async move {
+            let batches = ctx.execute_logical_plan(plan).await.unwrap();
+            let batches = batches.collect().await.unwrap();
+            datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                .unwrap()
+                .to_string()
         };
-        (run(plan).await, run(rewritten.data).await, applied)
+        (
+            run(plan).await,
+            run(rewritten.data).await,
+            rewritten.transformed,
+        )
     }
 
     #[tokio::test]
@@ -310,23 +317,8 @@ mod tests {
             )
             .unwrap()
             .into_unoptimized_plan();
-        let rewritten = plan
-            .clone()
-            .transform_down(|node| {
-                DistinctToGroupBy.rewrite(node, &datafusion::optimizer::OptimizerContext::new())
-            })
-            .unwrap();
-        assert!(rewritten.transformed);
-        let batches = ctx
-            .execute_logical_plan(rewritten.data)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-            .unwrap()
-            .to_string();
+        let (_, text, applied) = run_both_ways(&ctx, plan).await;
+        assert!(applied);
         assert!(text.contains("| 0     | 0        |"), "{text}");
     }
 }

@@ -334,8 +334,7 @@ fn scan_ends(
     let offsets = array.value_offsets();
     let data = array.value_data();
     let n = needle.text.as_bytes();
-    let all_ascii =
-        case_sensitive || data[offsets[0] as usize..offsets[array.len()] as usize].is_ascii();
+    let all_ascii = case_sensitive || values_are_ascii(array);
     (0..array.len())
         .map(|i| {
             let row = &data[offsets[i] as usize..offsets[i + 1] as usize];
@@ -420,6 +419,12 @@ impl<'a> BufferFinder<'a> {
     }
 }
 
+/// Whether every value of `array` (its whole value region, nulls' bytes included) is ASCII.
+fn values_are_ascii(array: &StringArray) -> bool {
+    let offsets = array.value_offsets();
+    array.value_data()[offsets[0] as usize..offsets[array.len()] as usize].is_ascii()
+}
+
 /// What the buffer scan learned about one row.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum RowScan {
@@ -441,26 +446,22 @@ fn scan_value_buffer(
     case_sensitive: bool,
     needle: &Needle,
 ) -> Option<Vec<RowScan>> {
+    if needle.text.is_empty() || (!case_sensitive && !needle.text.is_ascii()) {
+        return None;
+    }
     let term = match predicate {
         StringPredicate::Contains => None,
         StringPredicate::Has => Some((needle.first_term, needle.last_term)),
         StringPredicate::HasPrefix => Some((needle.first_term, false)),
         StringPredicate::HasSuffix => Some((false, needle.last_term)),
-        StringPredicate::StartsWith | StringPredicate::EndsWith => None,
+        StringPredicate::StartsWith | StringPredicate::EndsWith => {
+            return Some(scan_ends(array, predicate, case_sensitive, needle));
+        }
     };
-    if needle.text.is_empty() || (!case_sensitive && !needle.text.is_ascii()) {
-        return None;
-    }
     let offsets = array.value_offsets();
     let data = array.value_data();
     let first = offsets[0] as usize;
     let last = offsets[array.len()] as usize;
-    if matches!(
-        predicate,
-        StringPredicate::StartsWith | StringPredicate::EndsWith
-    ) {
-        return Some(scan_ends(array, predicate, case_sensitive, needle));
-    }
     let width = needle.text.len();
     let mut finder = BufferFinder::new(&data[..last], needle.text.as_bytes(), !case_sensitive);
     let mut scan = vec![RowScan::NoHit; array.len()];
@@ -499,7 +500,7 @@ fn scan_value_buffer(
             from = pos + 1;
         }
     }
-    if !case_sensitive && !data[first..last].is_ascii() {
+    if !case_sensitive && !values_are_ascii(array) {
         for (i, state) in scan.iter_mut().enumerate() {
             if *state == RowScan::NoHit && !array.value(i).is_ascii() {
                 *state = RowScan::Recheck;
@@ -566,10 +567,7 @@ fn in_ci_kernel(batch: &Batch, udf: &KqlUdf) -> DFResult<ArrayRef> {
     // Rows of a column that is ASCII throughout compare bytes without case, needing no ASCII
     // check of their own.
     let all_ascii = match &hay {
-        StrCol::Utf8(array, _) => {
-            let offsets = array.value_offsets();
-            array.value_data()[offsets[0] as usize..offsets[array.len()] as usize].is_ascii()
-        }
+        StrCol::Utf8(array, _) => values_are_ascii(array),
         StrCol::View(..) => false,
     };
     let mut lowered = String::new();

@@ -314,6 +314,18 @@ pub(super) fn derived_name(expr: &KqlExpr) -> Option<String> {
 
 /// `in`/`!in` over a list, never null as in Kusto: a null value is in no list, so it is `!in`
 /// every list (SQL's `IN` would give null for both).
+/// The texts of `items` when there is at least one and each is a non-null string literal.
+fn constant_strings(items: &[Expr]) -> Option<Vec<String>> {
+    let texts: Option<Vec<String>> = items
+        .iter()
+        .map(|item| match item {
+            Expr::Literal(ScalarValue::Utf8(Some(text)), _) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    texts.filter(|texts| !texts.is_empty())
+}
+
 fn kusto_in_list(value: Expr, items: Vec<Expr>, negated: bool) -> Expr {
     if negated {
         value.clone().is_null().or(value.in_list(items, true))
@@ -738,18 +750,9 @@ impl Planner<'_> {
             }
             ListOp::InCi | ListOp::NotInCi
                 if self.type_of(&value, schema) == Some(DataType::Utf8)
-                    && !planned.is_empty()
-                    && planned.iter().all(|item| {
-                        matches!(item, Expr::Literal(ScalarValue::Utf8(Some(_)), _))
-                    }) =>
+                    && constant_strings(&planned).is_some() =>
             {
-                let needles = planned
-                    .iter()
-                    .filter_map(|item| match item {
-                        Expr::Literal(ScalarValue::Utf8(Some(text)), _) => Some(text.clone()),
-                        _ => None,
-                    })
-                    .collect();
+                let needles = constant_strings(&planned).unwrap_or_default();
                 string_predicates::in_ignore_case(value, needles, op == ListOp::NotInCi)
             }
             ListOp::InCi | ListOp::NotInCi => {
