@@ -9,6 +9,7 @@ mod compression;
 mod conversions;
 mod csv_record;
 mod datetime;
+pub(crate) mod distinct_values;
 mod distributions;
 pub(crate) mod dynamic;
 mod geo;

@@ -36,6 +36,9 @@ pub(super) struct KqlUdf {
     pub(super) flags: u32,
     kernel: Kernel,
     signature: Signature,
+    /// Whether the kernel is costly enough per row to run once per distinct value of its one
+    /// varying string argument (see [`super::distinct_values`]).
+    per_distinct: bool,
     /// The regular expressions this call compiled, kept for its later batches: compiling once
     /// per batch also threw away the lazy DFA states the regex engine had built.
     compiled_regexes: Mutex<Vec<(String, Arc<Regex>)>>,
@@ -109,6 +112,9 @@ impl ScalarUDFImpl for KqlUdf {
                 },
             });
         }
+        if let Some(out) = self.per_distinct_value(&cols, rows)? {
+            return Ok(ColumnarValue::Array(out));
+        }
         let batch = Batch { cols, rows };
         let out = (self.kernel)(&batch, self)?;
         if all_scalar {
@@ -118,6 +124,82 @@ impl ScalarUDFImpl for KqlUdf {
         }
     }
 }
+
+impl KqlUdf {
+    /// The kernel run on the distinct values of the one varying argument, when the kernel opted
+    /// in and that argument's values repeat.
+    fn per_distinct_value(&self, cols: &[Col], rows: usize) -> DFResult<Option<ArrayRef>> {
+        if !self.per_distinct {
+            return Ok(None);
+        }
+        let mut varying = cols.iter().enumerate().filter(|(_, c)| !c.scalar);
+        let (Some((position, col)), None) = (varying.next(), varying.next()) else {
+            return Ok(None);
+        };
+        if col.array.len() != rows {
+            return Ok(None);
+        }
+        super::distinct_values::per_distinct_value(&col.array, |values| {
+            let cols = cols
+                .iter()
+                .enumerate()
+                .map(|(j, c)| Col {
+                    array: if j == position {
+                        Arc::clone(values)
+                    } else {
+                        Arc::clone(&c.array)
+                    },
+                    scalar: c.scalar,
+                })
+                .collect();
+            (self.kernel)(
+                &Batch {
+                    cols,
+                    rows: values.len(),
+                },
+                self,
+            )
+        })
+    }
+}
+
+/// The kernels that cost enough per row (a regular expression, a parse, a hash) to be run once
+/// per distinct value of a repetitive column.
+const PER_DISTINCT_KERNELS: &[&str] = &[
+    "extract",
+    "extract_all",
+    "replace_regex",
+    "replace",
+    "split",
+    "indexof_regex",
+    "countof",
+    "translate",
+    "base64_encode_tostring",
+    "base64_encodestring",
+    "base64_decode_tostring",
+    "base64_decodestring",
+    "base64_decode_toarray",
+    "url_decode",
+    "url_encode",
+    "url_encode_component",
+    "parse_url",
+    "parseurl",
+    "parse_path",
+    "parse_command_line",
+    "hash_sha256",
+    "hash_md5",
+    "todatetime",
+    "totimespan",
+    "totime",
+    "todynamic",
+    "toobject",
+    "parse_json",
+    "parsejson",
+    "toguid",
+    // JSON property access and mv-expand's element lists (json_access.rs) parse JSON text.
+    "member",
+    "mv_items",
+];
 
 /// Builds the call `name(args)` of a Quarry UDF.
 pub(super) fn udf_call(
@@ -133,6 +215,7 @@ pub(super) fn udf_call(
         flags,
         kernel,
         signature: Signature::variadic_any(Volatility::Immutable),
+        per_distinct: PER_DISTINCT_KERNELS.contains(&name),
         compiled_regexes: Mutex::new(Vec::new()),
     };
     ScalarUDF::new_from_impl(udf).call(args)

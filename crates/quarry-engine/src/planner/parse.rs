@@ -10,6 +10,7 @@
 use super::operators::{param, param_text};
 use super::{column, column_names, filter_plan, project_plan, Binding, Planner, Relation};
 use crate::error::{EngineError, Result};
+use crate::functions::distinct_values::per_distinct_value;
 use crate::functions::{self, string_predicates, CallContext, PlannedArg};
 use crate::types::KustoType;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanBuilder, StringArray, StringBuilder};
@@ -204,6 +205,32 @@ fn capture_rows(
     }
 }
 
+impl ExtractUdf {
+    /// The extraction struct of each row of `array`.
+    fn extract_rows(&self, array: &ArrayRef) -> DFResult<ArrayRef> {
+        let array = datafusion::arrow::compute::cast(array, &DataType::Utf8)?;
+        let texts: &StringArray = array.as_string::<i32>();
+        let mut builders: Vec<StringBuilder> =
+            (0..self.count()).map(|_| StringBuilder::new()).collect();
+        let mut matched = BooleanBuilder::with_capacity(texts.len());
+        if let Extractor::Pattern(regex) = &self.extractor {
+            capture_rows(regex, texts, &mut builders, &mut matched);
+        } else {
+            self.extract_key_values(texts, &mut builders, &mut matched);
+        }
+        let mut arrays: Vec<ArrayRef> = builders
+            .into_iter()
+            .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+            .collect();
+        arrays.push(Arc::new(matched.finish()));
+        Ok(Arc::new(StructArray::try_new(
+            self.fields.clone(),
+            arrays,
+            None,
+        )?))
+    }
+}
+
 impl ScalarUDFImpl for ExtractUdf {
     fn name(&self) -> &str {
         &self.name
@@ -227,22 +254,10 @@ impl ScalarUDFImpl for ExtractUdf {
             ColumnarValue::Array(array) => Arc::clone(array),
             ColumnarValue::Scalar(value) => value.to_array_of_size(rows)?,
         };
-        let array = datafusion::arrow::compute::cast(&array, &DataType::Utf8)?;
-        let texts: &StringArray = array.as_string::<i32>();
-        let count = self.count();
-        let mut builders: Vec<StringBuilder> = (0..count).map(|_| StringBuilder::new()).collect();
-        let mut matched = BooleanBuilder::with_capacity(rows);
-        if let Extractor::Pattern(regex) = &self.extractor {
-            capture_rows(regex, texts, &mut builders, &mut matched);
-        } else {
-            self.extract_key_values(texts, &mut builders, &mut matched);
-        }
-        let mut arrays: Vec<ArrayRef> = builders
-            .into_iter()
-            .map(|mut b| Arc::new(b.finish()) as ArrayRef)
-            .collect();
-        arrays.push(Arc::new(matched.finish()));
-        let out: ArrayRef = Arc::new(StructArray::try_new(self.fields.clone(), arrays, None)?);
+        let out = match per_distinct_value(&array, |values| self.extract_rows(values))? {
+            Some(out) => out,
+            None => self.extract_rows(&array)?,
+        };
         if scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
         } else {

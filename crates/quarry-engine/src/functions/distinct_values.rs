@@ -1,0 +1,173 @@
+//! Evaluating a costly per-row function once per distinct value of its one varying argument.
+//!
+//! Telemetry repeats itself: a column of command lines, URLs or JSON bags holds a few thousand
+//! distinct values over millions of rows (Parquet stores such columns dictionary-encoded, and the
+//! reader expands them). A pure function whose only varying argument is such a string column gives
+//! equal answers for equal inputs, so it can run on the distinct values alone and have its answers
+//! spread back to the rows with `take`. Hashing a row costs far less than a regular expression,
+//! a JSON parse or a URL parse, which is what the kernels that opt in do.
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
+use datafusion::arrow::compute::take;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{HashMap, HashSet, Result};
+
+/// Below this many rows the bookkeeping is not worth it.
+const MIN_ROWS: usize = 64;
+/// How many leading rows are looked at to judge whether the values repeat.
+const SAMPLE_ROWS: usize = 1024;
+
+/// The distinct values of a string array and, per row, which of them the row holds.
+#[derive(Debug, PartialEq)]
+pub(crate) struct DistinctValues {
+    /// The first row holding each distinct value (the null rows form one value of their own).
+    pub(crate) firsts: UInt32Array,
+    /// Per row, the index of its value in `firsts`.
+    pub(crate) keys: UInt32Array,
+}
+
+/// `eval` applied to the distinct values of the string array `array` and spread back to its rows;
+/// `None` when `array` is not a string array, is short, or its values barely repeat (then the
+/// caller evaluates row by row).
+pub(crate) fn per_distinct_value(
+    array: &ArrayRef,
+    eval: impl FnOnce(&ArrayRef) -> Result<ArrayRef>,
+) -> Result<Option<ArrayRef>> {
+    let Some(distinct) = distinct_strings(array.as_ref()) else {
+        return Ok(None);
+    };
+    let values = take(array.as_ref(), &distinct.firsts, None)?;
+    let answers = eval(&values)?;
+    Ok(Some(take(answers.as_ref(), &distinct.keys, None)?))
+}
+
+/// The distinct values of `array` when it is a string array worth deduplicating.
+pub(crate) fn distinct_strings(array: &dyn Array) -> Option<DistinctValues> {
+    if array.len() < MIN_ROWS || array.len() > u32::MAX as usize {
+        return None;
+    }
+    match array.data_type() {
+        DataType::Utf8 => {
+            let strings = array.as_string::<i32>();
+            dedup(array, |i| strings.value(i).as_bytes())
+        }
+        DataType::LargeUtf8 => {
+            let strings = array.as_string::<i64>();
+            dedup(array, |i| strings.value(i).as_bytes())
+        }
+        DataType::Utf8View => {
+            let strings = array.as_string_view();
+            dedup(array, |i| strings.value(i).as_bytes())
+        }
+        _ => None,
+    }
+}
+
+fn dedup<'a>(array: &dyn Array, value: impl Fn(usize) -> &'a [u8]) -> Option<DistinctValues> {
+    let rows = array.len();
+    let valid = |i: usize| array.is_valid(i);
+    let sample = rows.min(SAMPLE_ROWS);
+    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(sample);
+    for i in (0..sample).filter(|&i| valid(i)) {
+        seen.insert(value(i));
+    }
+    // The kernels that opt in cost ten to a hundred times a hash per row, so deduplicating pays
+    // unless the values are (nearly) all different. A small sample under-counts repeats in a
+    // column drawn from a few thousand values, hence the generous bar.
+    if seen.len() * 10 > sample * 9 {
+        return None;
+    }
+    let mut index: HashMap<&[u8], u32> = HashMap::with_capacity(seen.len() * 2);
+    drop(seen);
+    let mut firsts: Vec<u32> = Vec::new();
+    let mut null_key: Option<u32> = None;
+    let mut keys: Vec<u32> = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let key = if valid(i) {
+            *index.entry(value(i)).or_insert_with(|| {
+                firsts.push(i as u32);
+                (firsts.len() - 1) as u32
+            })
+        } else {
+            *null_key.get_or_insert_with(|| {
+                firsts.push(i as u32);
+                (firsts.len() - 1) as u32
+            })
+        };
+        keys.push(key);
+    }
+    Some(DistinctValues {
+        firsts: UInt32Array::from(firsts),
+        keys: UInt32Array::from(keys),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, LargeStringArray, StringArray, StringViewArray};
+    use std::sync::Arc;
+
+    fn repeated(rows: usize) -> Vec<Option<&'static str>> {
+        let pool = [Some("alpha"), None, Some("beta"), Some(""), Some("alpha ")];
+        (0..rows)
+            .map(|i| pool[(i * 7 + i / 3) % pool.len()])
+            .collect()
+    }
+
+    #[test]
+    fn keys_name_each_rows_value_and_nulls_are_one_value() {
+        let values = repeated(500);
+        let array = StringArray::from(values.clone());
+        let distinct = distinct_strings(&array).expect("values repeat");
+        assert_eq!(distinct.firsts.len(), 5);
+        assert_eq!(distinct.keys.len(), 500);
+        for (row, key) in distinct.keys.values().iter().enumerate() {
+            let first = distinct.firsts.value(*key as usize) as usize;
+            assert_eq!(values[first], values[row], "row {row}");
+        }
+    }
+
+    #[test]
+    fn every_string_layout_gives_the_same_keys() {
+        let values = repeated(300);
+        let utf8 = distinct_strings(&StringArray::from(values.clone())).unwrap();
+        let large = distinct_strings(&LargeStringArray::from(values.clone())).unwrap();
+        let view = distinct_strings(&StringViewArray::from(values.clone())).unwrap();
+        assert_eq!(utf8, large);
+        assert_eq!(utf8, view);
+    }
+
+    #[test]
+    fn values_that_barely_repeat_or_short_arrays_are_left_alone() {
+        let unique: Vec<String> = (0..2000).map(|i| format!("cmd {i}")).collect();
+        assert!(distinct_strings(&StringArray::from(unique)).is_none());
+        assert!(distinct_strings(&StringArray::from(repeated(MIN_ROWS - 1))).is_none());
+        assert!(distinct_strings(&Int64Array::from(vec![1i64; 500])).is_none());
+    }
+
+    #[test]
+    fn answers_are_spread_back_to_every_row() {
+        let values = repeated(400);
+        let array: ArrayRef = Arc::new(StringArray::from(values.clone()));
+        let mut evaluated_rows = 0;
+        let out = per_distinct_value(&array, |distinct| {
+            evaluated_rows = distinct.len();
+            let strings = distinct.as_string::<i32>();
+            let lengths: Int64Array = (0..strings.len())
+                .map(|i| strings.is_valid(i).then(|| strings.value(i).len() as i64))
+                .collect();
+            Ok(Arc::new(lengths) as ArrayRef)
+        })
+        .unwrap()
+        .expect("values repeat");
+        assert_eq!(evaluated_rows, 5);
+        let out = out.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        for (row, value) in values.iter().enumerate() {
+            assert_eq!(out.is_valid(row), value.is_some(), "row {row}");
+            if let Some(v) = value {
+                assert_eq!(out.value(row), v.len() as i64, "row {row}");
+            }
+        }
+    }
+}
