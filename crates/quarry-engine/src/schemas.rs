@@ -3,7 +3,7 @@
 
 use crate::session::Session;
 use crate::types::arrow_type;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use quarry_schema::{Catalog, TableSchema};
 use std::sync::Arc;
@@ -14,6 +14,21 @@ pub fn arrow_schema(table: &TableSchema) -> SchemaRef {
         .columns()
         .iter()
         .map(|c| Field::new(c.name.as_str(), arrow_type(c.ty), true))
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// The schema a Parquet scan of `table` reads: [`arrow_schema`] with strings as `Utf8View`, so
+/// that the scan points into the pages' dictionaries instead of copying every string, and
+/// per-row functions can spot repeated values by their views (`functions::distinct_values`).
+pub fn scan_schema(table: &TableSchema) -> SchemaRef {
+    let fields: Vec<Field> = arrow_schema(table)
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            _ => f.as_ref().clone(),
+        })
         .collect();
     Arc::new(Schema::new(fields))
 }

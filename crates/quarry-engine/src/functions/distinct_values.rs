@@ -1,16 +1,21 @@
-//! Evaluating a costly per-row function once per distinct value of its one varying argument.
+//! Evaluating a per-row function once per distinct value of its one varying argument.
 //!
 //! Telemetry repeats itself: a column of command lines, URLs or JSON bags holds a few thousand
-//! distinct values over millions of rows (Parquet stores such columns dictionary-encoded, and the
-//! reader expands them). A pure function whose only varying argument is such a string column gives
-//! equal answers for equal inputs, so it can run on the distinct values alone and have its answers
-//! spread back to the rows with `take`. Hashing a row costs far less than a regular expression,
-//! a JSON parse or a URL parse, which is what the kernels that opt in do.
+//! distinct values over millions of rows (Parquet stores such columns dictionary-encoded). A pure
+//! function whose only varying argument is such a string column gives equal answers for equal
+//! inputs, so it can run on the distinct values alone and have its answers spread back to the
+//! rows with `take`.
+//!
+//! Finding the distinct values of a `Utf8` array means hashing every row's text, which pays only
+//! for costly kernels (a regular expression, a parse, a hash). A `Utf8View` array read from a
+//! dictionary-encoded page is cheaper: its rows point into the page's dictionary, so equal views
+//! are equal values and a 16-byte view is hashed instead of the text; every kernel can use it.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{HashMap, HashSet, Result};
+use std::hash::Hash;
 
 /// Below this many rows the bookkeeping is not worth it.
 const MIN_ROWS: usize = 64;
@@ -29,10 +34,15 @@ pub(crate) struct DistinctValues {
 /// `eval` applied to the distinct values of the string array `array` and spread back to its rows;
 /// `None` when `array` is not a string array, is short, or its values barely repeat (then the
 /// caller evaluates row by row).
+/// `costly` says whether the kernel costs enough to hash text for (views are always worth it).
 pub(crate) fn per_distinct_value(
     array: &ArrayRef,
+    costly: bool,
     eval: impl FnOnce(&ArrayRef) -> Result<ArrayRef>,
 ) -> Result<Option<ArrayRef>> {
+    if !costly && array.data_type() != &DataType::Utf8View {
+        return Ok(None);
+    }
     let Some(distinct) = distinct_strings(array.as_ref()) else {
         return Ok(None);
     };
@@ -56,18 +66,20 @@ pub(crate) fn distinct_strings(array: &dyn Array) -> Option<DistinctValues> {
             dedup(array, |i| strings.value(i).as_bytes())
         }
         DataType::Utf8View => {
-            let strings = array.as_string_view();
-            dedup(array, |i| strings.value(i).as_bytes())
+            // Equal views are equal values; unequal views may still hold equal values (in two
+            // places of the buffers), which only costs evaluating a value twice.
+            let views = array.as_string_view().views();
+            dedup(array, |i| views[i])
         }
         _ => None,
     }
 }
 
-fn dedup<'a>(array: &dyn Array, value: impl Fn(usize) -> &'a [u8]) -> Option<DistinctValues> {
+fn dedup<K: Hash + Eq>(array: &dyn Array, value: impl Fn(usize) -> K) -> Option<DistinctValues> {
     let rows = array.len();
     let valid = |i: usize| array.is_valid(i);
     let sample = rows.min(SAMPLE_ROWS);
-    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(sample);
+    let mut seen: HashSet<K> = HashSet::with_capacity(sample);
     for i in (0..sample).filter(|&i| valid(i)) {
         seen.insert(value(i));
     }
@@ -77,7 +89,7 @@ fn dedup<'a>(array: &dyn Array, value: impl Fn(usize) -> &'a [u8]) -> Option<Dis
     if seen.len() * 10 > sample * 9 {
         return None;
     }
-    let mut index: HashMap<&[u8], u32> = HashMap::with_capacity(seen.len() * 2);
+    let mut index: HashMap<K, u32> = HashMap::with_capacity(seen.len() * 2);
     drop(seen);
     let mut firsts: Vec<u32> = Vec::new();
     let mut null_key: Option<u32> = None;
@@ -133,8 +145,9 @@ mod tests {
         let values = repeated(300);
         let utf8 = distinct_strings(&StringArray::from(values.clone())).unwrap();
         let large = distinct_strings(&LargeStringArray::from(values.clone())).unwrap();
-        let view = distinct_strings(&StringViewArray::from(values.clone())).unwrap();
         assert_eq!(utf8, large);
+        // Short values are inlined in their views, so equal values have equal views.
+        let view = distinct_strings(&StringViewArray::from(values.clone())).unwrap();
         assert_eq!(utf8, view);
     }
 
@@ -147,11 +160,28 @@ mod tests {
     }
 
     #[test]
+    fn long_views_are_keyed_by_where_they_point() {
+        let texts = StringViewArray::from(vec![
+            "powershell.exe -nop -w hidden -enc AAAA",
+            "cmd.exe /c whoami /all",
+        ]);
+        let rows: Vec<u32> = (0..300).map(|i| (i % 3 == 0) as u32).collect();
+        let repeated = take(&texts, &UInt32Array::from(rows), None).unwrap();
+        let distinct = distinct_strings(repeated.as_ref()).expect("views repeat");
+        assert_eq!(distinct.firsts.values().to_vec(), vec![0, 1]);
+        // The same texts stored once per row are different views: nothing repeats.
+        let copies: Vec<String> = (0..300)
+            .map(|i| texts.value((i % 3 == 0) as usize).to_string())
+            .collect();
+        assert!(distinct_strings(&StringViewArray::from(copies)).is_none());
+    }
+
+    #[test]
     fn answers_are_spread_back_to_every_row() {
         let values = repeated(400);
         let array: ArrayRef = Arc::new(StringArray::from(values.clone()));
         let mut evaluated_rows = 0;
-        let out = per_distinct_value(&array, |distinct| {
+        let out = per_distinct_value(&array, true, |distinct| {
             evaluated_rows = distinct.len();
             let strings = distinct.as_string::<i32>();
             let lengths: Int64Array = (0..strings.len())

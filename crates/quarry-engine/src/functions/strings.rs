@@ -36,8 +36,8 @@ pub(super) struct KqlUdf {
     pub(super) flags: u32,
     kernel: Kernel,
     signature: Signature,
-    /// Whether the kernel is costly enough per row to run once per distinct value of its one
-    /// varying string argument (see [`super::distinct_values`]).
+    /// Whether the kernel is costly enough per row to hash `Utf8` text for running it once per
+    /// distinct value of its one varying argument (see [`super::distinct_values`]).
     per_distinct: bool,
     /// The regular expressions this call compiled, kept for its later batches: compiling once
     /// per batch also threw away the lazy DFA states the regex engine had built.
@@ -126,12 +126,9 @@ impl ScalarUDFImpl for KqlUdf {
 }
 
 impl KqlUdf {
-    /// The kernel run on the distinct values of the one varying argument, when the kernel opted
-    /// in and that argument's values repeat.
+    /// The kernel run on the distinct values of the one varying argument, when that argument's
+    /// values repeat and finding them is cheap enough for this kernel.
     fn per_distinct_value(&self, cols: &[Col], rows: usize) -> DFResult<Option<ArrayRef>> {
-        if !self.per_distinct {
-            return Ok(None);
-        }
         let mut varying = cols.iter().enumerate().filter(|(_, c)| !c.scalar);
         let (Some((position, col)), None) = (varying.next(), varying.next()) else {
             return Ok(None);
@@ -139,7 +136,7 @@ impl KqlUdf {
         if col.array.len() != rows {
             return Ok(None);
         }
-        super::distinct_values::per_distinct_value(&col.array, |values| {
+        super::distinct_values::per_distinct_value(&col.array, self.per_distinct, |values| {
             let cols = cols
                 .iter()
                 .enumerate()

@@ -204,7 +204,7 @@ impl Planner<'_> {
             }
             let is_string = joined_schema
                 .field_with_unqualified_name(alias)
-                .map(|f| f.data_type() == &DataType::Utf8)
+                .map(|f| matches!(f.data_type(), DataType::Utf8 | DataType::Utf8View))
                 .unwrap_or(false);
             let value = if return_unmatched && is_string {
                 // A KQL string is never null: an unmatched row reads as "".

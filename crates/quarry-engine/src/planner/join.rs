@@ -176,7 +176,7 @@ impl Planner<'_> {
             let reference = Expr::Column(qualified(alias, name));
             let is_string = joined_schema
                 .field_with_qualified_name(&TableReference::bare(alias), name)
-                .map(|f| f.data_type() == &DataType::Utf8)
+                .map(|f| matches!(f.data_type(), DataType::Utf8 | DataType::Utf8View))
                 .unwrap_or(false);
             if nullable && is_string {
                 // A KQL string is never null: an outer-join miss reads as "".

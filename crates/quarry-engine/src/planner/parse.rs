@@ -254,7 +254,7 @@ impl ScalarUDFImpl for ExtractUdf {
             ColumnarValue::Array(array) => Arc::clone(array),
             ColumnarValue::Scalar(value) => value.to_array_of_size(rows)?,
         };
-        let out = match per_distinct_value(&array, |values| self.extract_rows(values))? {
+        let out = match per_distinct_value(&array, true, |values| self.extract_rows(values))? {
             Some(out) => out,
             None => self.extract_rows(&array)?,
         };

@@ -11,7 +11,7 @@ use super::sources::constant_value;
 use super::{column_names, Planner, Relation};
 use crate::error::{EngineError, Result};
 use datafusion::arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, Int64Array, StringArray, UInt32Array,
+    new_null_array, Array, ArrayRef, AsArray, Int64Array, StringArray, StringViewArray, UInt32Array,
 };
 use datafusion::arrow::compute::{cast, concat_batches, take};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
@@ -144,21 +144,40 @@ fn group_rows(batch: &RecordBatch, dims: &[String]) -> Result<(Vec<usize>, Vec<u
 
 /// Never-null strings: the empty string where a taken string cell is null (an unmatched row).
 fn fill_strings(array: ArrayRef) -> ArrayRef {
-    if array.data_type() != &DataType::Utf8 || array.null_count() == 0 {
+    if array.null_count() == 0 {
         return array;
     }
-    let strings = array.as_string::<i32>();
-    Arc::new(
-        (0..strings.len())
-            .map(|i| {
-                Some(if strings.is_null(i) {
-                    ""
-                } else {
-                    strings.value(i)
-                })
-            })
-            .collect::<StringArray>(),
-    )
+    match array.data_type() {
+        DataType::Utf8 => {
+            let strings = array.as_string::<i32>();
+            Arc::new(
+                (0..strings.len())
+                    .map(|i| {
+                        Some(if strings.is_null(i) {
+                            ""
+                        } else {
+                            strings.value(i)
+                        })
+                    })
+                    .collect::<StringArray>(),
+            )
+        }
+        DataType::Utf8View => {
+            let strings = array.as_string_view();
+            Arc::new(
+                (0..strings.len())
+                    .map(|i| {
+                        Some(if strings.is_null(i) {
+                            ""
+                        } else {
+                            strings.value(i)
+                        })
+                    })
+                    .collect::<StringViewArray>(),
+            )
+        }
+        _ => array,
+    }
 }
 
 /// A network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`) or a single address, as the

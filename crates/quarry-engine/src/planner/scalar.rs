@@ -749,8 +749,10 @@ impl Planner<'_> {
                 }
             }
             ListOp::InCi | ListOp::NotInCi
-                if self.type_of(&value, schema) == Some(DataType::Utf8)
-                    && constant_strings(&planned).is_some() =>
+                if matches!(
+                    self.type_of(&value, schema),
+                    Some(DataType::Utf8 | DataType::Utf8View)
+                ) && constant_strings(&planned).is_some() =>
             {
                 let needles = constant_strings(&planned).unwrap_or_default();
                 string_predicates::in_ignore_case(value, needles, op == ListOp::NotInCi)

@@ -494,6 +494,8 @@ impl ScanEvaluator {
         for field in schema.fields().iter().take(program.input_count) {
             missing.push(if field.data_type() == &DataType::Utf8 {
                 ScalarValue::Utf8(Some(String::new()))
+            } else if field.data_type() == &DataType::Utf8View {
+                ScalarValue::Utf8View(Some(String::new()))
             } else {
                 ScalarValue::try_from(field.data_type())?
             });

@@ -168,6 +168,9 @@ impl Planner<'_> {
                     None if data_type == DataType::Utf8 => {
                         Some(ScalarValue::Utf8(Some(String::new())))
                     }
+                    None if data_type == DataType::Utf8View => {
+                        Some(ScalarValue::Utf8View(Some(String::new())))
+                    }
                     None => None,
                     Some(e) if constant(e).is_some() => {
                         let v = constant(e).unwrap_or(ScalarValue::Null);

@@ -32,7 +32,7 @@ impl WorkspaceTable {
     /// The table `schema` over `files` (paths relative to `root`).
     pub fn new(root: &Path, schema: &TableSchema, files: &[FileEntry]) -> WorkspaceTable {
         WorkspaceTable {
-            schema: quarry_engine::schemas::arrow_schema(schema),
+            schema: quarry_engine::schemas::scan_schema(schema),
             files: files
                 .iter()
                 .map(|f| (root.join(&f.path), f.clone()))
