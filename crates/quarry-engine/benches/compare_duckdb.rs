@@ -1,7 +1,6 @@
 //! Quarry side of `bench/compare-duckdb`: runs hunting-shaped KQL queries over the Parquet files
 //! in `$QUARRY_BENCH_DATA` and prints one JSON line per query.
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -31,33 +30,18 @@ fn main() {
     runtime.block_on(run(&dir));
 }
 
-/// Strings as Utf8 rather than views, so columns carry Quarry's Arrow types.
-fn kusto_schema(schema: &Schema) -> Schema {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            let ty = match f.data_type() {
-                DataType::Utf8View => DataType::Utf8,
-                other => other.clone(),
-            };
-            Field::new(f.name(), ty, f.is_nullable())
-        })
-        .collect();
-    Schema::new(fields)
-}
-
 async fn register(session: &Session, dir: &str, table: &str) {
     let path = format!("{dir}/{table}.parquet");
     let url = ListingTableUrl::parse(&path).expect("table url");
-    let format = ParquetFormat::default().with_force_view_types(false);
+    // Strings as views, as workspace tables read them (`quarry_engine::schemas::scan_schema`).
+    let format = ParquetFormat::default().with_force_view_types(true);
     let options = ListingOptions::new(Arc::new(format)).with_file_extension(".parquet");
     let state = session.context().state();
     let inferred = options
         .infer_schema(&state, &url)
         .await
         .expect("infer schema");
-    let schema = Arc::new(kusto_schema(&inferred));
+    let schema = inferred;
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema.clone());
