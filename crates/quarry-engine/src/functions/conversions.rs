@@ -630,9 +630,38 @@ fn to_guid(value: V<'_>) -> Option<[u8; 16]> {
     }
 }
 
+/// `tostring` of a text array (string or dynamic) without a `String` per row; `None` for other
+/// types.
+fn text_to_string(array: &ArrayRef) -> Option<ArrayRef> {
+    let n = array.len();
+    let mut out = StringBuilder::with_capacity(n, n * 8);
+    match array.data_type() {
+        DataType::Utf8 if array.null_count() == 0 => return Some(Arc::clone(array)),
+        DataType::Utf8 => array
+            .as_string::<i32>()
+            .iter()
+            .for_each(|s| out.append_value(s.unwrap_or(""))),
+        DataType::Utf8View => array
+            .as_string_view()
+            .iter()
+            .for_each(|s| out.append_value(s.unwrap_or(""))),
+        DataType::LargeUtf8 => array
+            .as_string::<i64>()
+            .iter()
+            .for_each(|s| out.append_value(s.and_then(dynamic_to_str).as_deref().unwrap_or(""))),
+        _ => return None,
+    }
+    Some(Arc::new(out.finish()))
+}
+
 /// Converts `array` to `target` with Kusto's rules (failures become null; a string result is
 /// never null).
 pub(super) fn convert_array(array: &ArrayRef, target: &DataType) -> DFResult<ArrayRef> {
+    if target == &DataType::Utf8 {
+        if let Some(strings) = text_to_string(array) {
+            return Ok(strings);
+        }
+    }
     let reader = Reader::new(array)?;
     let n = array.len();
     Ok(match target {

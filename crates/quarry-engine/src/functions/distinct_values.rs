@@ -14,8 +14,8 @@
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{HashMap, HashSet, Result};
-use std::hash::Hash;
+use datafusion::common::{HashMap, Result};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 
 /// Below this many rows the bookkeeping is not worth it.
 const MIN_ROWS: usize = 64;
@@ -59,59 +59,86 @@ pub(crate) fn distinct_strings(array: &dyn Array) -> Option<DistinctValues> {
     match array.data_type() {
         DataType::Utf8 => {
             let strings = array.as_string::<i32>();
-            dedup(array, |i| strings.value(i).as_bytes())
+            dedup(array, |i| strings.value(i).as_bytes(), HashMap::new())
         }
         DataType::LargeUtf8 => {
             let strings = array.as_string::<i64>();
-            dedup(array, |i| strings.value(i).as_bytes())
+            dedup(array, |i| strings.value(i).as_bytes(), HashMap::new())
         }
         DataType::Utf8View => {
             // Equal views are equal values; unequal views may still hold equal values (in two
             // places of the buffers), which only costs evaluating a value twice.
             let views = array.as_string_view().views();
-            dedup(array, |i| views[i])
+            let index = HashMap::with_hasher(BuildHasherDefault::<ViewHasher>::default());
+            dedup(array, |i| views[i], index)
         }
         _ => None,
     }
 }
 
-fn dedup<K: Hash + Eq>(array: &dyn Array, value: impl Fn(usize) -> K) -> Option<DistinctValues> {
+/// Deduplicates the rows of `array` by `value` through the empty map `index`.
+fn dedup<K: Hash + Eq, S: BuildHasher>(
+    array: &dyn Array,
+    value: impl Fn(usize) -> K,
+    mut index: HashMap<K, u32, S>,
+) -> Option<DistinctValues> {
     let rows = array.len();
-    let valid = |i: usize| array.is_valid(i);
+    let nulls = array.logical_nulls();
     let sample = rows.min(SAMPLE_ROWS);
-    let mut seen: HashSet<K> = HashSet::with_capacity(sample);
-    for i in (0..sample).filter(|&i| valid(i)) {
-        seen.insert(value(i));
-    }
-    // The kernels that opt in cost ten to a hundred times a hash per row, so deduplicating pays
-    // unless the values are (nearly) all different. A small sample under-counts repeats in a
-    // column drawn from a few thousand values, hence the generous bar.
-    if seen.len() * 10 > sample * 9 {
-        return None;
-    }
-    let mut index: HashMap<K, u32> = HashMap::with_capacity(seen.len() * 2);
-    drop(seen);
     let mut firsts: Vec<u32> = Vec::new();
     let mut null_key: Option<u32> = None;
     let mut keys: Vec<u32> = Vec::with_capacity(rows);
     for i in 0..rows {
-        let key = if valid(i) {
-            *index.entry(value(i)).or_insert_with(|| {
-                firsts.push(i as u32);
-                (firsts.len() - 1) as u32
-            })
+        if i == sample {
+            // The kernels that opt in cost ten to a hundred times a hash per row, so
+            // deduplicating pays unless the values are (nearly) all different. A small sample
+            // under-counts repeats in a column drawn from a few thousand values, hence the
+            // generous bar.
+            if firsts.len() * 10 > sample * 9 {
+                return None;
+            }
+        }
+        let next = firsts.len() as u32;
+        let key = if nulls.as_ref().is_none_or(|n| n.is_valid(i)) {
+            *index.entry(value(i)).or_insert(next)
         } else {
-            *null_key.get_or_insert_with(|| {
-                firsts.push(i as u32);
-                (firsts.len() - 1) as u32
-            })
+            *null_key.get_or_insert(next)
         };
+        if key == next {
+            firsts.push(i as u32);
+        }
         keys.push(key);
+    }
+    if rows <= sample && firsts.len() * 10 > sample * 9 {
+        return None;
     }
     Some(DistinctValues {
         firsts: UInt32Array::from(firsts),
         keys: UInt32Array::from(keys),
     })
+}
+
+/// Hashes a string view (16 bytes: length, prefix, buffer and offset) with one multiply; the
+/// views of a batch are few and differ in many bits, so no stronger mixing is needed.
+#[derive(Default)]
+struct ViewHasher(u64);
+
+impl Hasher for ViewHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, view: u128) {
+        let folded = (view as u64) ^ ((view >> 64) as u64).rotate_left(29);
+        let mixed = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = mixed ^ (mixed >> 29);
+    }
 }
 
 #[cfg(test)]
