@@ -48,6 +48,12 @@ pub struct SessionConfig {
     pub network_access: crate::external::NetworkAccess,
 }
 
+/// Rows per batch passed between operators: four times DataFusion's default. A batch's
+/// functions run once per distinct value (`functions::distinct_values`), and a telemetry column's
+/// few thousand values repeat far more often in 32k rows than in 8k; per-batch costs shrink too.
+/// (At 10M rows, compare-duckdb's string queries ran 1.3-2.7x faster than with 8,192.)
+pub const BATCH_SIZE: usize = 32_768;
+
 /// The memory cap of a session that sets none: half of the machine's memory (`MemTotal` in
 /// `/proc/meminfo`), or 4 GiB where that cannot be read.
 pub fn default_memory_limit() -> usize {
@@ -139,7 +145,9 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// A session with `config` and no tables.
     pub fn new(config: SessionConfig) -> Result<Self> {
-        let mut df_config = DfConfig::new().with_information_schema(false);
+        let mut df_config = DfConfig::new()
+            .with_information_schema(false)
+            .with_batch_size(BATCH_SIZE);
         if let Some(partitions) = config.target_partitions {
             df_config = df_config.with_target_partitions(partitions.max(1));
         }

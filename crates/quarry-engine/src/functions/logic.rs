@@ -43,7 +43,11 @@ fn is_empty(arg: &PlannedArg) -> Expr {
     let x = arg.expr.clone();
     match &arg.data_type {
         DataType::Null => lit(true),
-        t if is_string(t) => x.clone().is_null().or(x.eq(lit(""))),
+        // Comparing lengths reads only the offsets (or views); `x == ""` compares bytes per row.
+        t if is_string(t) => x
+            .clone()
+            .is_null()
+            .or(datafusion::functions::expr_fn::octet_length(x).eq(lit(0))),
         t if is_dynamic(t) => x
             .clone()
             .is_null()
