@@ -13,13 +13,18 @@ use datafusion::common::{Result as DfResult, ScalarValue};
 use datafusion::functions::expr_fn::floor;
 use datafusion::logical_expr::{cast, lit, Expr};
 
+use super::conversions::cast_safe;
 use super::dynamic::{
     literal_str, row_call, scalar_f64, scalar_i64, scalar_nanos, scalar_str, RowFn,
 };
+use super::strings::{udf_call, Batch, KqlUdf};
 use super::{check_arity, CallContext, FamilyResult, PlannedArg};
 use crate::error::EngineError;
 use crate::types::{kusto_type, NANOS_PER_TICK};
 use crate::values::{parse_datetime, NANOS_PER_DAY};
+use datafusion::arrow::array::{new_null_array, ArrayRef, AsArray, Int64Array};
+use datafusion::arrow::datatypes::Int64Type;
+use std::sync::Arc;
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 const NANOS_PER_MINUTE: i64 = 60 * NANOS_PER_SECOND;
@@ -195,6 +200,39 @@ fn bin_result_type(value: &DataType, size: &DataType) -> Option<DataType> {
 /// A vectorised `bin` for a constant, non-zero size: integer floor arithmetic on the value's
 /// nanoseconds (or integer), or `floor(v / s) * s` for reals. `at` is `bin_at`'s constant
 /// alignment point (`None`: Kusto's epoch for datetimes, zero otherwise).
+/// `v - pmod(v - origin, size)` for a 64-bit integer `value` and constants `size > 0` and
+/// `0 <= origin < size`: one remainder per row (the same expression in DataFusion arithmetic took
+/// four checked remainders). A result beyond the 64-bit range is null.
+fn floor_to_bins(value: Expr, size: i64, origin: i64) -> Expr {
+    udf_call(
+        "bin_floor",
+        DataType::Int64,
+        0,
+        k_floor_to_bins,
+        vec![value, lit(size), lit(origin)],
+    )
+}
+
+fn k_floor_to_bins(batch: &Batch, _: &KqlUdf) -> DfResult<ArrayRef> {
+    let values = cast_safe(&batch.cols[0].array, &DataType::Int64)?;
+    let (Some(size), Some(origin)) = (batch.ints(1)?.get(0), batch.ints(2)?.get(0)) else {
+        return Ok(new_null_array(&DataType::Int64, batch.rows));
+    };
+    let floored: Int64Array = values
+        .as_primitive::<Int64Type>()
+        .unary_opt(|v| floor_value(v, size, origin));
+    Ok(Arc::new(floored))
+}
+
+/// The start of the bin of `v` (bins of `size > 0` starting at `origin + k * size`).
+fn floor_value(v: i64, size: i64, origin: i64) -> Option<i64> {
+    let offset = match v.checked_sub(origin) {
+        Some(shifted) => shifted.rem_euclid(size),
+        None => (i128::from(v) - i128::from(origin)).rem_euclid(i128::from(size)) as i64,
+    };
+    v.checked_sub(offset)
+}
+
 fn bin_constant(
     value: Expr,
     value_type: &DataType,
@@ -219,11 +257,8 @@ fn bin_constant(
                 }
                 (None, _) => 0,
             };
-            // v - pmod(v - origin, size), without overflowing for far dates.
             let nanos = cast(value, DataType::Int64);
-            let shifted = ((nanos.clone() % lit(size)) - lit(origin)) % lit(size);
-            let floored = nanos - (shifted + lit(size)) % lit(size);
-            Some(cast(floored, ret.clone()))
+            Some(cast(floor_to_bins(nanos, size, origin), ret.clone()))
         }
         DataType::Int32 | DataType::Int64 => {
             let size = scalar_i64(size)?.checked_abs().filter(|s| *s != 0)?;
@@ -232,9 +267,7 @@ fn bin_constant(
                 None => 0,
             };
             let int = cast(value, DataType::Int64);
-            let shifted = ((int.clone() % lit(size)) - lit(origin)) % lit(size);
-            let floored = int - (shifted + lit(size)) % lit(size);
-            Some(cast(floored, ret.clone()))
+            Some(cast(floor_to_bins(int, size, origin), ret.clone()))
         }
         DataType::Float64 if value_type.is_numeric() => {
             let size = scalar_f64(size)?.abs();
@@ -1668,5 +1701,35 @@ mod tests {
         assert_eq!(floor_div(-5, 5), Some(-1));
         assert_eq!(floor_div(4, 5), Some(0));
         assert_eq!(floor_div(1, 0), None);
+    }
+
+    #[test]
+    fn floor_value_agrees_with_wide_arithmetic() {
+        let sizes = [1, 7, 3_600_000_000_000, i64::MAX];
+        let values = [
+            0,
+            1,
+            -1,
+            59,
+            -59,
+            1_700_000_000_000_000_000,
+            i64::MIN,
+            i64::MIN + 5,
+            i64::MAX,
+        ];
+        for size in sizes {
+            for origin in [0, 1, size / 2, size - 1] {
+                for v in values {
+                    let wide = i128::from(v)
+                        - (i128::from(v) - i128::from(origin)).rem_euclid(i128::from(size));
+                    let expected = i64::try_from(wide).ok();
+                    assert_eq!(
+                        floor_value(v, size, origin),
+                        expected,
+                        "{v} {size} {origin}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -38,7 +38,7 @@ pub(super) struct KqlUdf {
     signature: Signature,
     /// Whether the kernel is costly enough per row to hash `Utf8` text for running it once per
     /// distinct value of its one varying argument (see [`super::distinct_values`]).
-    per_distinct: bool,
+    costly: bool,
     /// The regular expressions this call compiled, kept for its later batches: compiling once
     /// per batch also threw away the lazy DFA states the regex engine had built.
     compiled_regexes: Mutex<Vec<(String, Arc<Regex>)>>,
@@ -136,7 +136,7 @@ impl KqlUdf {
         if col.array.len() != rows {
             return Ok(None);
         }
-        super::distinct_values::per_distinct_value(&col.array, self.per_distinct, |values| {
+        super::distinct_values::per_distinct_value(&col.array, self.costly, |values| {
             let cols = cols
                 .iter()
                 .enumerate()
@@ -160,9 +160,10 @@ impl KqlUdf {
     }
 }
 
-/// The kernels that cost enough per row (a regular expression, a parse, a hash) to be run once
-/// per distinct value of a repetitive column.
-const PER_DISTINCT_KERNELS: &[&str] = &[
+/// The kernels that cost enough per row (a regular expression, a parse, a hash) to be worth
+/// hashing a `Utf8` column's text for running them once per distinct value (a `Utf8View`
+/// column's views are cheap to hash, so every kernel runs once per distinct view).
+const COSTLY_KERNELS: &[&str] = &[
     "extract",
     "extract_all",
     "replace_regex",
@@ -212,7 +213,7 @@ pub(super) fn udf_call(
         flags,
         kernel,
         signature: Signature::variadic_any(Volatility::Immutable),
-        per_distinct: PER_DISTINCT_KERNELS.contains(&name),
+        costly: COSTLY_KERNELS.contains(&name),
         compiled_regexes: Mutex::new(Vec::new()),
     };
     ScalarUDF::new_from_impl(udf).call(args)
