@@ -15,7 +15,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{HashMap, Result};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 
 /// Below this many rows the bookkeeping is not worth it.
 const MIN_ROWS: usize = 64;
@@ -69,18 +69,29 @@ pub(crate) fn distinct_strings(array: &dyn Array) -> Option<DistinctValues> {
             // Equal views are equal values; unequal views may still hold equal values (in two
             // places of the buffers), which only costs evaluating a value twice.
             let views = array.as_string_view().views();
-            let index = HashMap::with_hasher(BuildHasherDefault::<ViewHasher>::default());
-            dedup(array, |i| views[i], index)
+            dedup(array, |i| views[i], ViewTable::with_capacity(4096))
         }
         _ => None,
     }
 }
 
-/// Deduplicates the rows of `array` by `value` through the empty map `index`.
-fn dedup<K: Hash + Eq, S: BuildHasher>(
+/// Numbers the distinct keys it is given in order of first appearance.
+trait KeyIndex<K> {
+    /// The number of `key`, which becomes `next` if `key` is new.
+    fn number(&mut self, key: K, next: u32) -> u32;
+}
+
+impl<K: Hash + Eq, S: BuildHasher> KeyIndex<K> for HashMap<K, u32, S> {
+    fn number(&mut self, key: K, next: u32) -> u32 {
+        *self.entry(key).or_insert(next)
+    }
+}
+
+/// Deduplicates the rows of `array` by `value` through the empty `index`.
+fn dedup<K>(
     array: &dyn Array,
     value: impl Fn(usize) -> K,
-    mut index: HashMap<K, u32, S>,
+    mut index: impl KeyIndex<K>,
 ) -> Option<DistinctValues> {
     let rows = array.len();
     let nulls = array.logical_nulls();
@@ -100,7 +111,7 @@ fn dedup<K: Hash + Eq, S: BuildHasher>(
         }
         let next = firsts.len() as u32;
         let key = if nulls.as_ref().is_none_or(|n| n.is_valid(i)) {
-            *index.entry(value(i)).or_insert(next)
+            index.number(value(i), next)
         } else {
             *null_key.get_or_insert(next)
         };
@@ -118,26 +129,71 @@ fn dedup<K: Hash + Eq, S: BuildHasher>(
     })
 }
 
-/// Hashes a string view (16 bytes: length, prefix, buffer and offset) with one multiply; the
-/// views of a batch are few and differ in many bits, so no stronger mixing is needed.
-#[derive(Default)]
-struct ViewHasher(u64);
+/// An open-addressing table from string views to their numbers. A batch's rows take every
+/// column's value from one row-group dictionary, so a few thousand views repeat over tens of
+/// thousands of rows; comparing one 16-byte key in a flat array beats a general hash map here.
+struct ViewTable {
+    views: Vec<u128>,
+    /// The number of the view in the same slot; `EMPTY` for a free slot.
+    numbers: Vec<u32>,
+    /// log2 of the slot count.
+    bits: u32,
+    used: usize,
+}
 
-impl Hasher for ViewHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+const EMPTY: u32 = u32::MAX;
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+impl ViewTable {
+    fn with_capacity(slots: usize) -> Self {
+        let bits = slots.next_power_of_two().trailing_zeros().max(4);
+        ViewTable {
+            views: vec![0; 1 << bits],
+            numbers: vec![EMPTY; 1 << bits],
+            bits,
+            used: 0,
         }
     }
 
-    fn write_u128(&mut self, view: u128) {
+    #[inline]
+    fn slot_of(&self, view: u128) -> usize {
+        // Length, prefix, buffer and offset all vary between views: fold them and keep the top
+        // bits of one multiply (Fibonacci hashing).
         let folded = (view as u64) ^ ((view >> 64) as u64).rotate_left(29);
-        let mixed = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = mixed ^ (mixed >> 29);
+        (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - self.bits)) as usize
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let old = std::mem::replace(self, ViewTable::with_capacity(1 << (self.bits + 1)));
+        for (view, number) in old.views.into_iter().zip(old.numbers) {
+            if number != EMPTY {
+                self.number(view, number);
+            }
+        }
+    }
+}
+
+impl KeyIndex<u128> for ViewTable {
+    #[inline]
+    fn number(&mut self, view: u128, next: u32) -> u32 {
+        let mask = (1usize << self.bits) - 1;
+        let mut slot = self.slot_of(view);
+        loop {
+            let number = self.numbers[slot];
+            if number == EMPTY {
+                self.views[slot] = view;
+                self.numbers[slot] = next;
+                self.used += 1;
+                if self.used * 2 > self.numbers.len() {
+                    self.grow();
+                }
+                return next;
+            }
+            if self.views[slot] == view {
+                return number;
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 }
 
@@ -184,6 +240,20 @@ mod tests {
         assert!(distinct_strings(&StringArray::from(unique)).is_none());
         assert!(distinct_strings(&StringArray::from(repeated(MIN_ROWS - 1))).is_none());
         assert!(distinct_strings(&Int64Array::from(vec![1i64; 500])).is_none());
+    }
+
+    #[test]
+    fn the_view_table_numbers_keys_in_order_across_growth() {
+        let mut table = ViewTable::with_capacity(16);
+        let keys: Vec<u128> = (0..5000u128)
+            .map(|k| k * 0x1_0000_0001 + (k << 90))
+            .collect();
+        for (n, key) in keys.iter().enumerate() {
+            assert_eq!(table.number(*key, n as u32), n as u32);
+        }
+        for (n, key) in keys.iter().enumerate().rev() {
+            assert_eq!(table.number(*key, 99_999), n as u32);
+        }
     }
 
     #[test]
