@@ -147,35 +147,14 @@ fn fill_strings(array: ArrayRef) -> ArrayRef {
     if array.null_count() == 0 {
         return array;
     }
+    fn filled<'a, T: FromIterator<Option<&'a str>> + Array + 'static>(
+        values: impl Iterator<Item = Option<&'a str>>,
+    ) -> ArrayRef {
+        Arc::new(values.map(|v| Some(v.unwrap_or(""))).collect::<T>())
+    }
     match array.data_type() {
-        DataType::Utf8 => {
-            let strings = array.as_string::<i32>();
-            Arc::new(
-                (0..strings.len())
-                    .map(|i| {
-                        Some(if strings.is_null(i) {
-                            ""
-                        } else {
-                            strings.value(i)
-                        })
-                    })
-                    .collect::<StringArray>(),
-            )
-        }
-        DataType::Utf8View => {
-            let strings = array.as_string_view();
-            Arc::new(
-                (0..strings.len())
-                    .map(|i| {
-                        Some(if strings.is_null(i) {
-                            ""
-                        } else {
-                            strings.value(i)
-                        })
-                    })
-                    .collect::<StringViewArray>(),
-            )
-        }
+        DataType::Utf8 => filled::<StringArray>(array.as_string::<i32>().iter()),
+        DataType::Utf8View => filled::<StringViewArray>(array.as_string_view().iter()),
         _ => array,
     }
 }
