@@ -8,9 +8,8 @@ use crate::coerce::Cell;
 use datafusion::arrow::array::{
     new_null_array, Array, ArrayBuilder, ArrayRef, BooleanBuilder, Decimal128Builder,
     DurationNanosecondBuilder, FixedSizeBinaryBuilder, Float64Builder, Int32Builder, Int64Builder,
-    LargeStringBuilder, StringArray, StringBuilder, TimestampNanosecondBuilder,
+    LargeStringBuilder, StringBuilder, TimestampNanosecondBuilder,
 };
-use datafusion::arrow::buffer::{Buffer, OffsetBuffer};
 use datafusion::arrow::datatypes::DataType;
 use quarry_engine::types::{DECIMAL_PRECISION, DECIMAL_SCALE};
 use quarry_schema::KustoType;
@@ -28,7 +27,8 @@ pub(crate) enum ColumnBuilder {
     Real(Float64Builder),
     /// `decimal`.
     Decimal(Decimal128Builder),
-    /// `string`: never null, the empty string stands for a missing value.
+    /// `string`: the empty string stands for a missing value (a column no row of a batch has
+    /// is all nulls instead, see [`Columns::finish`]).
     String(StringBuilder),
     /// `datetime`.
     DateTime(TimestampNanosecondBuilder),
@@ -172,8 +172,8 @@ pub(crate) struct Columns {
     builders: Vec<ColumnBuilder>,
     /// The data type of each column's arrays.
     data_types: Vec<DataType>,
-    /// Per column, an array of only empty values at least as long as the last batch, if the
-    /// column was empty in a batch.
+    /// Per column, an array of nulls at least as long as the last batch, if the column was
+    /// empty in a batch.
     empty: Vec<Option<ArrayRef>>,
 }
 
@@ -198,8 +198,8 @@ impl Columns {
         }
     }
 
-    /// The batch's arrays, each `rows` long; the builders start over, with room for a batch
-    /// like this one.
+    /// The batch's arrays, each `rows` long (a column no row has is all nulls, whatever its
+    /// type); the builders start over, with room for a batch like this one.
     pub(crate) fn finish(&mut self, rows: usize) -> Vec<ArrayRef> {
         let mut arrays = Vec::with_capacity(self.builders.len());
         for ((builder, data_type), empty) in self
@@ -221,22 +221,15 @@ impl Columns {
     }
 }
 
-/// `rows` empty values of `data_type`, sliced from `cached` (made or grown as needed).
+/// `rows` nulls of `data_type`, sliced from `cached` (made or grown as needed). A column no
+/// row of the batch has is stored as nulls even for `string`, whose empty value is the empty
+/// string: nulls cost the Parquet writer a few bytes instead of a length per row, and the
+/// workspace scan reads them back as empty strings.
 fn empty_array(cached: &mut Option<ArrayRef>, data_type: &DataType, rows: usize) -> ArrayRef {
     let fits = cached.as_ref().is_some_and(|array| array.len() >= rows);
     if !fits {
         // Room for slightly bigger batches, so that it is not made again for each.
-        let room = rows + rows / 8;
-        let array: ArrayRef = match data_type {
-            // Strings are never null: the empty string is their empty value.
-            DataType::Utf8 => Arc::new(StringArray::new(
-                OffsetBuffer::new_zeroed(room),
-                Buffer::from(Vec::<u8>::new()),
-                None,
-            )),
-            other => new_null_array(other, room),
-        };
-        *cached = Some(array);
+        *cached = Some(new_null_array(data_type, rows + rows / 8));
     }
     match cached {
         Some(array) => array.slice(0, rows),
@@ -285,9 +278,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             [Some(7), None, Some(9), None, None]
         );
+        // A string column no row has is all nulls (the workspace scan reads them as "").
         let empty = arrays[2].as_string::<i32>();
         assert_eq!(empty.len(), 5);
-        assert!((0..5).all(|i| empty.value(i).is_empty() && empty.is_valid(i)));
+        assert_eq!(empty.null_count(), 5);
 
         // The next batch starts empty; a column empty again reuses its shared array.
         columns.push(1, 1, Cell::Long(3));

@@ -341,6 +341,28 @@ mod tests {
         (builder.finish().unwrap(), rejects, dropped)
     }
 
+    /// `batch` as the workspace scan reads it: a string column absent from a whole batch is
+    /// stored as nulls, which read as empty strings, so where batches end does not matter.
+    fn as_read(batch: &RecordBatch) -> RecordBatch {
+        use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
+        use datafusion::arrow::datatypes::DataType;
+        let columns: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .map(|column| match column.data_type() {
+                DataType::Utf8 if column.null_count() > 0 => Arc::new(
+                    column
+                        .as_string::<i32>()
+                        .iter()
+                        .map(|v| Some(v.unwrap_or("")))
+                        .collect::<StringArray>(),
+                ) as ArrayRef,
+                _ => Arc::clone(column),
+            })
+            .collect();
+        RecordBatch::try_new(batch.schema(), columns).unwrap()
+    }
+
     #[test]
     fn typed_chunks_equal_the_record_by_record_path() {
         let schema = Arc::new(
@@ -412,7 +434,11 @@ mod tests {
             )
             .unwrap();
             let rows = concat_batches(&expected_rows.schema(), &batches).unwrap();
-            assert_eq!(rows, expected_rows, "chunks of {chunk_bytes}");
+            assert_eq!(
+                as_read(&rows),
+                as_read(&expected_rows),
+                "chunks of {chunk_bytes}"
+            );
             assert_eq!(rejects, expected_rejects, "chunks of {chunk_bytes}");
             assert_eq!(dropped, expected_dropped);
             assert_eq!(dropped.get("Extra"), Some(&20));

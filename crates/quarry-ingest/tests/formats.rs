@@ -263,3 +263,83 @@ fn parquet_and_forced_table_and_time_pruning() {
     let report = ingest(&other, &copy, IngestOptions::default());
     assert_eq!(report.accepted["DeviceLogonEvents"], 24, "{report:?}");
 }
+
+#[test]
+fn string_columns_a_source_lacks_are_stored_as_nulls_and_read_as_empty_strings() {
+    use datafusion::arrow::array::Array;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    // RemoteDeviceName is in no record; RemoteIP in some, so the others get "" for it.
+    let mut text = String::new();
+    for i in 0..200 {
+        let remote = if i % 2 == 0 {
+            format!(", \"RemoteIP\": \"10.0.0.{}\"", i % 7)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "{{\"Timestamp\": \"2024-05-01T10:{:02}:00Z\", \"DeviceName\": \"wks-{}\", \"ActionType\": \"LogonSuccess\"{remote}}}\n",
+            i % 60,
+            i % 5
+        ));
+    }
+    let logons = fixture(dir.path(), "logons.ndjson", &text);
+    let options = IngestOptions {
+        table: Some("DeviceLogonEvents".into()),
+        ..IngestOptions::default()
+    };
+    assert_eq!(
+        ingest(&root, &logons, options).accepted["DeviceLogonEvents"],
+        200
+    );
+
+    let workspace = Workspace::open(&root).unwrap();
+    let file = &workspace.manifest().tables["DeviceLogonEvents"].files[0];
+    let reader = ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(root.join(&file.path)).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+    let stored_nulls = |name: &str| -> usize {
+        batches
+            .iter()
+            .map(|b| b.column_by_name(name).unwrap().null_count())
+            .sum()
+    };
+    assert_eq!(
+        stored_nulls("RemoteDeviceName"),
+        200,
+        "an absent column is nulls"
+    );
+    assert_eq!(
+        stored_nulls("RemoteIP"),
+        0,
+        "a partly present column is \"\""
+    );
+
+    let rows = query(
+        &root,
+        r#"DeviceLogonEvents
+        | summarize Empty = countif(RemoteDeviceName == "" and isempty(RemoteDeviceName)),
+            Null = countif(isnull(RemoteDeviceName)), Length = sum(strlen(RemoteDeviceName)),
+            EmptyIp = countif(RemoteIP == ""), Joined = countif(strcat(RemoteDeviceName, "x") == "x")"#,
+    );
+    assert_eq!(
+        rows,
+        vec![vec![
+            serde_json::json!(200),
+            serde_json::json!(0),
+            serde_json::json!(0),
+            serde_json::json!(100),
+            serde_json::json!(200)
+        ]]
+    );
+    let rows = query(
+        &root,
+        "DeviceLogonEvents | summarize count() by RemoteDeviceName | project RemoteDeviceName",
+    );
+    assert_eq!(rows, vec![vec![serde_json::json!("")]]);
+}

@@ -4,6 +4,7 @@
 
 use super::manifest::FileEntry;
 use async_trait::async_trait;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session as DfSession;
 use datafusion::catalog::TableProvider;
@@ -14,7 +15,10 @@ use datafusion::datasource::listing::{
 };
 use datafusion::datasource::TableType;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::physical_expr::expressions::{is_not_null, CaseExpr, Column, Literal};
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::ExecutionPlan;
 use quarry_schema::TableSchema;
 use std::collections::BTreeMap;
@@ -112,8 +116,44 @@ impl TableProvider for WorkspaceTable {
             .with_listing_options(options)
             .with_schema(self.schema.clone());
         let listing = ListingTable::try_new(config)?;
-        listing.scan(state, projection, filters, limit).await
+        let scan = listing.scan(state, projection, filters, limit).await?;
+        strings_never_null(scan)
     }
+}
+
+/// `plan` with its string columns' nulls read as empty strings. Kusto strings are never null;
+/// ingest stores a column that no row of a batch has as nulls, which cost the Parquet writer
+/// a few bytes instead of a length per row. Every `Utf8View` column of a scan is a Kusto
+/// `string` (see `quarry_engine::schemas::scan_schema`; `dynamic` is read as `LargeUtf8`). A
+/// batch without nulls passes through as it is (`CASE` returns its `THEN` column untouched
+/// when every row takes it).
+fn strings_never_null(plan: Arc<dyn ExecutionPlan>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    let schema = plan.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| f.data_type() == &DataType::Utf8View)
+    {
+        return Ok(plan);
+    }
+    let mut expressions: Vec<(Arc<dyn PhysicalExpr>, String)> =
+        Vec::with_capacity(schema.fields().len());
+    for (index, field) in schema.fields().iter().enumerate() {
+        let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new(field.name(), index));
+        let expression: Arc<dyn PhysicalExpr> = if field.data_type() == &DataType::Utf8View {
+            let empty: Arc<dyn PhysicalExpr> =
+                Arc::new(Literal::new(ScalarValue::Utf8View(Some(String::new()))));
+            Arc::new(CaseExpr::try_new(
+                None,
+                vec![(is_not_null(Arc::clone(&column))?, Arc::clone(&column))],
+                Some(empty),
+            )?)
+        } else {
+            column
+        };
+        expressions.push((expression, field.name().to_string()));
+    }
+    Ok(Arc::new(ProjectionExec::try_new(expressions, plan)?))
 }
 
 /// An interval of nanoseconds a time column must meet; either end may be open.

@@ -364,7 +364,7 @@ impl StagedWriter {
         if !self.open.contains_key(&key) {
             let staged = self.stage.join(format!("{}-{date}.parquet", table.name()));
             let file = File::create(&staged).map_err(io_error(&staged))?;
-            let properties = writer_properties(table, self.zstd);
+            let properties = writer_properties(table, self.zstd, slice);
             // `ArrowWriter` sets the file up (the Arrow schema in its metadata); its parts then
             // let the columns be encoded in parallel.
             let (writer, columns) = ArrowWriter::try_new(file, slice.schema(), Some(properties))
@@ -456,24 +456,82 @@ fn on_every_path(
 }
 
 /// How a table's files are written: zstd, row groups of [`ROW_GROUP_ROWS`], page statistics
-/// for every column but strings.
-fn writer_properties(table: &TableSchema, zstd: ZstdLevel) -> WriterProperties {
+/// for every column but strings, and dictionary encoding for the text columns whose values
+/// repeat in `first` (the file's first rows).
+fn writer_properties(
+    table: &TableSchema,
+    zstd: ZstdLevel,
+    first: &RecordBatch,
+) -> WriterProperties {
     let mut properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_dictionary_enabled(false);
-    // Min/max of every string costs a comparison per value and prunes little in time-ordered
-    // files; times and numbers keep theirs.
     for column in table.columns() {
-        if matches!(column.ty, KustoType::String | KustoType::Dynamic) {
-            properties = properties.set_column_statistics_enabled(
-                ColumnPath::from(column.name.as_str()),
-                EnabledStatistics::None,
-            );
+        if !matches!(column.ty, KustoType::String | KustoType::Dynamic) {
+            continue;
+        }
+        let path = ColumnPath::from(column.name.as_str());
+        // Min/max of every string costs a comparison per value and prunes little in
+        // time-ordered files; times and numbers keep theirs.
+        properties =
+            properties.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
+        match first
+            .column_by_name(&column.name)
+            .map(|c| text_shape(c.as_ref()))
+        {
+            Some(TextShape::Repeating) => {
+                properties = properties.set_column_dictionary_enabled(path, true);
+            }
+            Some(TextShape::Varied) | None => {}
         }
     }
     properties.build()
+}
+
+/// Non-null values sampled to decide whether a text column repeats.
+const DICTIONARY_SAMPLE: usize = 4_096;
+/// The fewest sampled values on which the decision is made.
+const DICTIONARY_MIN_SAMPLE: usize = 64;
+
+/// How a text column's first values look, which decides its encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextShape {
+    /// At most half of the values are distinct: a dictionary shrinks what zstd compresses
+    /// and what queries evaluate (a dictionary page lets the reader hand out equal values as
+    /// equal views).
+    Repeating,
+    /// Mostly different values (command lines, hashes), or too few to judge: plain.
+    Varied,
+}
+
+/// The shape of a text column from its first [`DICTIONARY_SAMPLE`] non-null values.
+fn text_shape(values: &dyn Array) -> TextShape {
+    if let Some(strings) = values.as_string_opt::<i32>() {
+        shape_of(strings.iter())
+    } else if let Some(strings) = values.as_string_opt::<i64>() {
+        shape_of(strings.iter())
+    } else {
+        TextShape::Varied
+    }
+}
+
+/// See [`text_shape`].
+fn shape_of<'a>(values: impl Iterator<Item = Option<&'a str>>) -> TextShape {
+    let mut distinct: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut sampled = 0usize;
+    for value in values.flatten().take(DICTIONARY_SAMPLE) {
+        distinct.insert(value);
+        sampled += 1;
+    }
+    if sampled < DICTIONARY_MIN_SAMPLE {
+        TextShape::Varied
+    } else if distinct.len() * 2 <= sampled {
+        TextShape::Repeating
+    } else {
+        TextShape::Varied
+    }
 }
 
 /// The day (days since the Unix epoch) of row `row`, or `None` for a null time.
@@ -515,6 +573,49 @@ mod tests {
         });
         assert_eq!(failed.unwrap_err().to_string(), "Parquet error: job 6");
         assert!(on_two_threads(Vec::<u8>::new(), Ok).unwrap().is_empty());
+    }
+
+    #[test]
+    fn only_text_columns_whose_first_values_repeat_get_a_dictionary() {
+        use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+        use datafusion::arrow::datatypes::{Field, Schema};
+        use std::sync::Arc;
+        let rows = 1_000;
+        let repeating: Vec<String> = (0..rows).map(|i| format!("host-{}", i % 20)).collect();
+        let unique: Vec<String> = (0..rows).map(|i| format!("cmd.exe /c run {i}")).collect();
+        let few: Vec<String> = (0..10).map(|i| format!("x{}", i % 2)).collect();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("DeviceName", DataType::Utf8, false),
+            Field::new("ProcessCommandLine", DataType::Utf8, false),
+            Field::new("ProcessId", DataType::Int64, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(repeating)),
+            Arc::new(StringArray::from(unique)),
+            Arc::new(Int64Array::from_iter_values(0..rows)),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let table = quarry_schema::Catalog::embedded()
+            .table("DeviceProcessEvents")
+            .expect("DeviceProcessEvents is an embedded table");
+        let properties = writer_properties(table, ZstdLevel::try_new(3).unwrap(), &batch);
+        let dictionary = |name: &str| properties.dictionary_enabled(&ColumnPath::from(name));
+        assert!(dictionary("DeviceName"));
+        assert!(!dictionary("ProcessCommandLine"));
+        assert!(!dictionary("ProcessId"));
+        // A column missing from the first rows, and too few values to judge, stay plain.
+        assert!(!dictionary("AccountName"));
+        let small = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new(
+                "DeviceName",
+                DataType::Utf8,
+                false,
+            )])),
+            vec![Arc::new(StringArray::from(few)) as ArrayRef],
+        )
+        .unwrap();
+        let properties = writer_properties(table, ZstdLevel::try_new(3).unwrap(), &small);
+        assert!(!properties.dictionary_enabled(&ColumnPath::from("DeviceName")));
     }
 
     #[test]
