@@ -6,12 +6,15 @@
 //! All are row-at-a-time functions ([`row_call`]) over `ScalarValue`s; `dynamic` values are
 //! JSON text, as everywhere else.
 
+use datafusion::arrow::array::{ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
 use datafusion::logical_expr::{lit, Expr};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 use super::dynamic::{row_call, scalar_f64, scalar_i64, scalar_nanos, scalar_to_json, RowFn};
+use super::strings::{udf_call, Batch, KqlUdf};
 use super::{check_arity, CallContext, FamilyResult, PlannedArg};
 use crate::error::EngineError;
 
@@ -704,6 +707,40 @@ fn xxhash64(data: &[u8]) -> u64 {
     h = h.wrapping_mul(P3);
     h ^= h >> 32;
     h
+}
+
+/// A 64-bit key for counting the distinct values of a string expression: XXH64 of its text
+/// (null stays null). A summarize with `dcount`s of several different string columns runs on
+/// DataFusion's per-group hash sets of strings, fed row by row and several times slower than
+/// its vectorised distinct count of integers, which counts these keys instead. Two values of a
+/// group sharing a key (odds about n²/2⁶⁵ for n values) would count once; Kusto's own `dcount`
+/// is an estimate with about 1% error.
+pub(crate) fn distinct_key(value: Expr) -> Expr {
+    udf_call(
+        "dcount_key",
+        DataType::UInt64,
+        0,
+        k_distinct_key,
+        vec![value],
+    )
+}
+
+fn k_distinct_key(batch: &Batch, _: &KqlUdf) -> DfResult<ArrayRef> {
+    fn keys<'a>(values: impl Iterator<Item = Option<&'a str>>) -> UInt64Array {
+        values.map(|v| v.map(|s| xxhash64(s.as_bytes()))).collect()
+    }
+    let array = &batch.cols[0].array;
+    let keyed = match array.data_type() {
+        DataType::Utf8 => keys(array.as_string::<i32>().iter()),
+        DataType::LargeUtf8 => keys(array.as_string::<i64>().iter()),
+        DataType::Utf8View => keys(array.as_string_view().iter()),
+        other => {
+            return Err(DataFusionError::Internal(format!(
+                "dcount_key of a {other} value"
+            )))
+        }
+    };
+    Ok(Arc::new(keyed))
 }
 
 /// Ticks (100 ns) between 0001-01-01 and the Unix epoch.

@@ -22,7 +22,7 @@ mod json_access;
 mod logic;
 pub(crate) mod make_set;
 mod math;
-mod misc;
+pub(crate) mod misc;
 mod network;
 pub(crate) mod percentiles;
 mod regex_dialect;

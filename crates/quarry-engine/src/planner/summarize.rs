@@ -254,6 +254,7 @@ impl Planner<'_> {
                 }
             })
             .collect();
+        count_distinct_strings_by_key(&mut aggregation.hidden, &schema);
         let aggregate_exprs: Vec<Expr> = aggregation
             .hidden
             .iter()
@@ -889,6 +890,48 @@ pub(super) fn unique_name(name: &str, used: &[String]) -> String {
         .map(|n| format!("{name}{n}"))
         .find(|candidate| !used.contains(candidate))
         .unwrap_or_else(|| name.to_string())
+}
+
+/// The value a `count(DISTINCT value)` counts, if `expr` is one.
+fn distinct_count_arg(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::AggregateFunction(f) if f.params.distinct && f.func.name() == "count" => {
+            f.params.args.first()
+        }
+        _ => None,
+    }
+}
+
+/// When one summarize counts the distinct values of two or more different expressions (which
+/// [`crate::distinct_to_group_by`] cannot turn into group-bys), the string ones count 64-bit
+/// keys of their values instead (see [`crate::functions::misc::distinct_key`]).
+fn count_distinct_strings_by_key(hidden: &mut [Hidden], input: &DFSchema) {
+    use datafusion::logical_expr::ExprSchemable;
+    let mut different: Vec<&Expr> = Vec::new();
+    for arg in hidden.iter().filter_map(|h| distinct_count_arg(&h.expr)) {
+        if !different.contains(&arg) {
+            different.push(arg);
+        }
+    }
+    if different.len() < 2 {
+        return;
+    }
+    for h in hidden.iter_mut() {
+        let Expr::AggregateFunction(f) = &mut h.expr else {
+            continue;
+        };
+        if !f.params.distinct || f.func.name() != "count" || f.params.args.len() != 1 {
+            continue;
+        }
+        let arg = &f.params.args[0];
+        let text = matches!(
+            arg.get_type(input),
+            Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+        );
+        if text && !matches!(arg, Expr::Literal(..)) {
+            f.params.args[0] = crate::functions::misc::distinct_key(arg.clone());
+        }
+    }
 }
 
 /// Kusto's default name for an unnamed aggregate column: `count_`, `sum_x`, `set_x`, `dcount_x`, …
