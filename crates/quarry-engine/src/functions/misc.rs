@@ -4,7 +4,8 @@
 //! `format_bytes`, `base64_encode_fromarray`, `base64_*guid` and the `punycode_*` functions.
 //!
 //! All are row-at-a-time functions ([`row_call`]) over `ScalarValue`s; `dynamic` values are
-//! JSON text, as everywhere else.
+//! JSON text, as everywhere else. Beside them, the planner's vectorised [`distinct_key`] shares
+//! `hash`'s XXH64.
 
 use datafusion::arrow::array::{ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::datatypes::DataType;

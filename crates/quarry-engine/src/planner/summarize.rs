@@ -917,19 +917,19 @@ fn count_distinct_strings_by_key(hidden: &mut [Hidden], input: &DFSchema) {
         return;
     }
     for h in hidden.iter_mut() {
-        let Expr::AggregateFunction(f) = &mut h.expr else {
+        let Some(arg) = distinct_count_arg(&h.expr) else {
             continue;
         };
-        if !f.params.distinct || f.func.name() != "count" || f.params.args.len() != 1 {
-            continue;
-        }
-        let arg = &f.params.args[0];
         let text = matches!(
             arg.get_type(input),
             Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
         );
-        if text && !matches!(arg, Expr::Literal(..)) {
-            f.params.args[0] = crate::functions::misc::distinct_key(arg.clone());
+        if !text || matches!(arg, Expr::Literal(..)) {
+            continue;
+        }
+        let key = crate::functions::misc::distinct_key(arg.clone());
+        if let Expr::AggregateFunction(f) = &mut h.expr {
+            f.params.args[0] = key;
         }
     }
 }
