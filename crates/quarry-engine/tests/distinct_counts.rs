@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::session;
+use common::{session, string_array};
 use datafusion::arrow::array::{ArrayRef, Int64Array, LargeStringArray, RecordBatch};
-use datafusion::arrow::array::{StringArray, StringViewArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use quarry_engine::format::json_rows;
 use quarry_engine::Session;
@@ -26,12 +25,7 @@ fn text(i: usize, distinct: usize, salt: &str) -> Option<String> {
 }
 
 fn session_with(string_type: DataType) -> Session {
-    let strings = |values: Vec<Option<String>>| -> ArrayRef {
-        match string_type {
-            DataType::Utf8View => Arc::new(StringViewArray::from(values)),
-            _ => Arc::new(StringArray::from(values)),
-        }
-    };
+    let strings = |values: Vec<Option<String>>| string_array(&values, &string_type);
     let schema = Arc::new(Schema::new(vec![
         Field::new("G", string_type.clone(), true),
         Field::new("Device", string_type.clone(), true),

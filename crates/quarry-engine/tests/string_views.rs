@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::session;
+use common::{session, string_array};
 use datafusion::arrow::array::{ArrayRef, Int64Array, LargeStringArray, RecordBatch};
-use datafusion::arrow::array::{StringArray, StringViewArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use quarry_engine::format::json_rows;
 use quarry_engine::Session;
@@ -54,12 +53,7 @@ fn bags() -> Vec<Option<&'static str>> {
 
 /// A session holding table `E` with its string columns as `string_type`.
 fn session_with(string_type: DataType) -> Session {
-    let strings = |values: Vec<Option<&str>>| -> ArrayRef {
-        match string_type {
-            DataType::Utf8View => Arc::new(StringViewArray::from(values)),
-            _ => Arc::new(StringArray::from(values)),
-        }
-    };
+    let strings = |values: Vec<Option<&str>>| string_array(&values, &string_type);
     let schema = Arc::new(Schema::new(vec![
         Field::new("Name", string_type.clone(), true),
         Field::new("Cmd", string_type.clone(), true),

@@ -22,3 +22,19 @@ pub fn rows(query: &str) -> Vec<Vec<Value>> {
         .unwrap_or_else(|e| panic!("{query}: {e}"));
     json_rows(&output)
 }
+
+/// `values` as a string array of `string_type`: `Utf8View` as workspace tables read strings,
+/// anything else as `Utf8` as `datatable` and in-memory tables hold them.
+pub fn string_array<S: AsRef<str>>(
+    values: &[Option<S>],
+    string_type: &datafusion::arrow::datatypes::DataType,
+) -> datafusion::arrow::array::ArrayRef {
+    use datafusion::arrow::array::{StringArray, StringViewArray};
+    let values = values.iter().map(|v| v.as_ref().map(AsRef::as_ref));
+    match string_type {
+        datafusion::arrow::datatypes::DataType::Utf8View => {
+            std::sync::Arc::new(values.collect::<StringViewArray>())
+        }
+        _ => std::sync::Arc::new(values.collect::<StringArray>()),
+    }
+}

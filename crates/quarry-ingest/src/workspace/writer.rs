@@ -477,14 +477,11 @@ fn writer_properties(
         // time-ordered files; times and numbers keep theirs.
         properties =
             properties.set_column_statistics_enabled(path.clone(), EnabledStatistics::None);
-        match first
+        let repeats = first
             .column_by_name(&column.name)
-            .map(|c| text_shape(c.as_ref()))
-        {
-            Some(TextShape::Repeating) => {
-                properties = properties.set_column_dictionary_enabled(path, true);
-            }
-            Some(TextShape::Varied) | None => {}
+            .is_some_and(|values| values_repeat(values.as_ref()));
+        if repeats {
+            properties = properties.set_column_dictionary_enabled(path, true);
         }
     }
     properties.build()
@@ -495,43 +492,29 @@ const DICTIONARY_SAMPLE: usize = 4_096;
 /// The fewest sampled values on which the decision is made.
 const DICTIONARY_MIN_SAMPLE: usize = 64;
 
-/// How a text column's first values look, which decides its encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TextShape {
-    /// At most half of the values are distinct: a dictionary shrinks what zstd compresses
-    /// and what queries evaluate (a dictionary page lets the reader hand out equal values as
-    /// equal views).
-    Repeating,
-    /// Mostly different values (command lines, hashes), or too few to judge: plain.
-    Varied,
-}
-
-/// The shape of a text column from its first [`DICTIONARY_SAMPLE`] non-null values.
-fn text_shape(values: &dyn Array) -> TextShape {
+/// Whether a text column's first [`DICTIONARY_SAMPLE`] non-null values are at most half
+/// distinct: then a dictionary shrinks what zstd compresses and what queries evaluate (a
+/// dictionary page lets the reader hand out equal values as equal views). Columns of mostly
+/// different values (command lines, hashes), or too few values to judge, stay plain.
+fn values_repeat(values: &dyn Array) -> bool {
     if let Some(strings) = values.as_string_opt::<i32>() {
-        shape_of(strings.iter())
+        mostly_repeats(strings.iter())
     } else if let Some(strings) = values.as_string_opt::<i64>() {
-        shape_of(strings.iter())
+        mostly_repeats(strings.iter())
     } else {
-        TextShape::Varied
+        false
     }
 }
 
-/// See [`text_shape`].
-fn shape_of<'a>(values: impl Iterator<Item = Option<&'a str>>) -> TextShape {
+/// See [`values_repeat`].
+fn mostly_repeats<'a>(values: impl Iterator<Item = Option<&'a str>>) -> bool {
     let mut distinct: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut sampled = 0usize;
     for value in values.flatten().take(DICTIONARY_SAMPLE) {
         distinct.insert(value);
         sampled += 1;
     }
-    if sampled < DICTIONARY_MIN_SAMPLE {
-        TextShape::Varied
-    } else if distinct.len() * 2 <= sampled {
-        TextShape::Repeating
-    } else {
-        TextShape::Varied
-    }
+    sampled >= DICTIONARY_MIN_SAMPLE && distinct.len() * 2 <= sampled
 }
 
 /// The day (days since the Unix epoch) of row `row`, or `None` for a null time.
