@@ -194,6 +194,17 @@ async fn run(dir: &str) {
                 continue;
             }
         }
+        // QUARRY_BENCH_EXPLAIN prints each query's plans to stderr before it runs.
+        if std::env::var_os("QUARRY_BENCH_EXPLAIN").is_some() {
+            match session.explain(kql).await {
+                Ok(plans) => eprintln!("== {name}\n{plans}"),
+                Err(error) => eprintln!("== {name}: {error}"),
+            }
+        }
+        // QUARRY_BENCH_ANALYZE runs each query once more and prints its plan with metrics.
+        if std::env::var_os("QUARRY_BENCH_ANALYZE").is_some() {
+            eprintln!("== {name} (analyzed)\n{}", analyze(&session, kql).await);
+        }
         let mut best = f64::INFINITY;
         let mut last = None;
         for _ in 0..3 {
@@ -219,6 +230,26 @@ async fn run(dir: &str) {
         );
     }
     println!("{}", json!({"peak_rss_kb": peak_rss_kb()}));
+}
+
+/// The physical plan of `kql` after running it, with each operator's metrics.
+async fn analyze(session: &Session, kql: &str) -> String {
+    let outcome = async {
+        let plan = session.logical_plan(kql)?;
+        let state = session.context().state();
+        let physical = state.create_physical_plan(&plan).await?;
+        let task = Arc::new(datafusion::execution::TaskContext::from(&state));
+        datafusion::physical_plan::collect(physical.clone(), task).await?;
+        let shown = datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+            physical.as_ref(),
+        )
+        .indent(true)
+        .to_string();
+        Ok::<_, Box<dyn std::error::Error>>(shown)
+    };
+    outcome
+        .await
+        .unwrap_or_else(|error| format!("error: {error}"))
 }
 
 fn peak_rss_kb() -> u64 {

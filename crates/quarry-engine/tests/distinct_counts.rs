@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::{session, string_array};
-use datafusion::arrow::array::{ArrayRef, Int64Array, LargeStringArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use common::{session_with_table, string_array};
+use datafusion::arrow::array::{Int64Array, LargeStringArray};
+use datafusion::arrow::datatypes::DataType;
 use quarry_engine::format::json_rows;
 use quarry_engine::Session;
 use std::sync::Arc;
@@ -26,33 +26,38 @@ fn text(i: usize, distinct: usize, salt: &str) -> Option<String> {
 
 fn session_with(string_type: DataType) -> Session {
     let strings = |values: Vec<Option<String>>| string_array(&values, &string_type);
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("G", string_type.clone(), true),
-        Field::new("Device", string_type.clone(), true),
-        Field::new("Hash", string_type.clone(), true),
-        Field::new("Bag", DataType::LargeUtf8, true),
-        Field::new("N", DataType::Int64, true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        // Groups with distinct, non-empty names, so that rows sort the same in every query.
-        strings((0..ROWS).map(|i| Some(format!("g{}", i / 3 % 7))).collect()),
-        strings((0..ROWS).map(|i| text(i, 97, "wks")).collect()),
-        strings((0..ROWS).map(|i| text(i * 31 + 5, 2_500, "h")).collect()),
-        Arc::new(LargeStringArray::from(
-            (0..ROWS)
-                .map(|i| text(i, 11, "b").map(|t| format!("{{\"k\":\"{t}\"}}")))
-                .collect::<Vec<_>>(),
-        )),
-        Arc::new(Int64Array::from_iter_values(
-            (0..ROWS as i64).map(|n| n % 450),
-        )),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
-    let session = session();
-    session
-        .register_batches("E", schema, vec![batch])
-        .expect("register");
-    session
+    session_with_table(
+        "E",
+        vec![
+            // Groups with distinct, non-empty names, so that rows sort the same in every query.
+            (
+                "G",
+                strings((0..ROWS).map(|i| Some(format!("g{}", i / 3 % 7))).collect()),
+            ),
+            (
+                "Device",
+                strings((0..ROWS).map(|i| text(i, 97, "wks")).collect()),
+            ),
+            (
+                "Hash",
+                strings((0..ROWS).map(|i| text(i * 31 + 5, 2_500, "h")).collect()),
+            ),
+            (
+                "Bag",
+                Arc::new(LargeStringArray::from(
+                    (0..ROWS)
+                        .map(|i| text(i, 11, "b").map(|t| format!("{{\"k\":\"{t}\"}}")))
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "N",
+                Arc::new(Int64Array::from_iter_values(
+                    (0..ROWS as i64).map(|n| n % 450),
+                )),
+            ),
+        ],
+    )
 }
 
 fn rows(session: &Session, query: &str) -> Vec<Vec<serde_json::Value>> {

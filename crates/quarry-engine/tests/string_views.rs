@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{session, string_array};
-use datafusion::arrow::array::{ArrayRef, Int64Array, LargeStringArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use common::{session_with_table, string_array};
+use datafusion::arrow::array::{Int64Array, LargeStringArray};
+use datafusion::arrow::datatypes::DataType;
 use quarry_engine::format::json_rows;
 use quarry_engine::Session;
 use serde_json::Value;
@@ -54,24 +54,15 @@ fn bags() -> Vec<Option<&'static str>> {
 /// A session holding table `E` with its string columns as `string_type`.
 fn session_with(string_type: DataType) -> Session {
     let strings = |values: Vec<Option<&str>>| string_array(&values, &string_type);
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("Name", string_type.clone(), true),
-        Field::new("Cmd", string_type.clone(), true),
-        Field::new("Bag", DataType::LargeUtf8, true),
-        Field::new("N", DataType::Int64, true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        strings(names()),
-        strings(commands()),
-        Arc::new(LargeStringArray::from(bags())),
-        Arc::new(Int64Array::from_iter_values(0..ROWS as i64)),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns).expect("batch");
-    let session = session();
-    session
-        .register_batches("E", schema, vec![batch])
-        .expect("register");
-    session
+    session_with_table(
+        "E",
+        vec![
+            ("Name", strings(names())),
+            ("Cmd", strings(commands())),
+            ("Bag", Arc::new(LargeStringArray::from(bags()))),
+            ("N", Arc::new(Int64Array::from_iter_values(0..ROWS as i64))),
+        ],
+    )
 }
 
 const QUERIES: &[&str] = &[

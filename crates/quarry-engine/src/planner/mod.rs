@@ -5,6 +5,7 @@
 //! DataFusion `Expr`s against the schema of the relation they apply to.
 
 mod calls;
+mod counted_expand;
 mod expand;
 mod geo_lookup;
 mod join;
@@ -619,8 +620,19 @@ impl<'s> Planner<'s> {
         match &expr.kind {
             ExprKind::Pipeline { source, operators } => {
                 let mut relation = self.plan_tabular(source)?;
-                for operator in operators {
+                let mut index = 0;
+                while let Some(operator) = operators.get(index) {
+                    if let Some(summarize) = operators.get(index + 1) {
+                        if let Some(counted) =
+                            self.counted_expand(&relation, operator, summarize)?
+                        {
+                            relation = counted;
+                            index += 2;
+                            continue;
+                        }
+                    }
                     relation = self.apply_operator(relation, operator)?;
+                    index += 1;
                 }
                 Ok(relation)
             }

@@ -111,6 +111,9 @@ pub(super) struct Aggregation {
     hidden: Vec<Hidden>,
     /// The sort keys of an ordered input (`sort`, `serialize`): `make_list` follows them.
     order: Vec<SortExpr>,
+    /// How many original rows each input row stands for, when rows were counted before an
+    /// `mv-expand` (see `counted_expand`): `count()` and `countif()` add it up.
+    weight: Option<Expr>,
 }
 
 impl Aggregation {
@@ -148,7 +151,19 @@ impl Planner<'_> {
         input: Relation,
         aggregates: &[ColumnExpr],
         by: &[ColumnExpr],
+        span: Span,
+    ) -> Result<Relation> {
+        self.summarize_weighted(input, aggregates, by, span, None)
+    }
+
+    /// [`Planner::summarize`] over rows that each stand for `weight` original rows (`None`: one).
+    pub(super) fn summarize_weighted(
+        &mut self,
+        input: Relation,
+        aggregates: &[ColumnExpr],
+        by: &[ColumnExpr],
         _span: Span,
+        weight: Option<Expr>,
     ) -> Result<Relation> {
         let schema = input.schema().clone();
         let mut unnamed = 0;
@@ -171,6 +186,7 @@ impl Planner<'_> {
             } else {
                 Vec::new()
             },
+            weight,
         };
         for aggregate in aggregates {
             // arg_max / arg_min expand to several columns.
@@ -276,6 +292,11 @@ impl Planner<'_> {
         match &expr.kind {
             ExprKind::Call { function, args } => {
                 if let ExprKind::Name { name } = &function.kind {
+                    if let Some(weighted) =
+                        self.weighted_count(&name.name, args, schema, aggregation)?
+                    {
+                        return Ok(weighted);
+                    }
                     if is_aggregate(&name.name) {
                         let (aggregate, finish) = self.plan_aggregate(
                             &name.name,
@@ -384,6 +405,31 @@ impl Planner<'_> {
                 expr.span,
             )),
         }
+    }
+
+    /// `count()` or `countif(p)` over rows that stand for `aggregation.weight` rows each: the
+    /// sum of the weights (of the rows where `p` holds); `None` for other functions or when
+    /// rows are not weighted.
+    fn weighted_count(
+        &mut self,
+        name: &str,
+        args: &[Arg],
+        schema: &DFSchema,
+        aggregation: &mut Aggregation,
+    ) -> Result<Option<Expr>> {
+        let Some(weight) = aggregation.weight.clone() else {
+            return Ok(None);
+        };
+        let total = match (name, args) {
+            ("count", [] | [_]) => sum(weight),
+            ("countif", [predicate]) => {
+                let predicate = self.plan_scalar(&predicate.value, schema)?;
+                sum(weight).filter(predicate).build()?
+            }
+            // Other arities are reported by `plan_aggregate`.
+            _ => return Ok(None),
+        };
+        Ok(Some(coalesce(vec![aggregation.add(total), lit(0i64)])))
     }
 
     /// A constant number such as a percentile's `50`.

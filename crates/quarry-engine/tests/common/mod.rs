@@ -38,3 +38,24 @@ pub fn string_array<S: AsRef<str>>(
         _ => std::sync::Arc::new(values.collect::<StringArray>()),
     }
 }
+
+/// A [`session`] with one in-memory table `name` of the named `columns` (all nullable).
+pub fn session_with_table(
+    name: &str,
+    columns: Vec<(&str, datafusion::arrow::array::ArrayRef)>,
+) -> Session {
+    use datafusion::arrow::array::RecordBatch;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(name, array)| Field::new(*name, array.data_type().clone(), true))
+        .collect();
+    let schema = std::sync::Arc::new(Schema::new(fields));
+    let arrays = columns.into_iter().map(|(_, array)| array).collect();
+    let batch = RecordBatch::try_new(schema.clone(), arrays).expect("a batch of the columns");
+    let session = session();
+    session
+        .register_batches(name, schema, vec![batch])
+        .expect("register the table");
+    session
+}
