@@ -3,6 +3,7 @@
 //! if anything fails, leave the workspace as it was. Malformed records are written to a rejects
 //! file and counted; they never stop the ingest.
 
+use crate::content_hash::{self, hash_file, ContentHasher};
 use crate::formats::{self, Format, Item};
 use crate::record::Position;
 use crate::route::{table_name_from_stem, Route, Router};
@@ -119,7 +120,16 @@ pub fn ingest_file(
         .any(|i| i.bytes == bytes);
     if same_size {
         let hash = hash_file(path).map_err(io)?;
-        if workspace.manifest().inputs.contains_key(&hash) {
+        let inputs = &workspace.manifest().inputs;
+        let mut seen = inputs.contains_key(&hash);
+        let legacy_of_same_size = inputs
+            .iter()
+            .any(|(key, input)| input.bytes == bytes && content_hash::is_legacy_key(key));
+        if !seen && legacy_of_same_size {
+            let legacy = content_hash::legacy_keys(path).map_err(io)?;
+            seen = legacy.iter().any(|key| inputs.contains_key(key));
+        }
+        if seen {
             report.already_ingested = true;
             return Ok(report);
         }
@@ -135,7 +145,7 @@ pub fn ingest_file(
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("Custom");
-    let mut hasher = Sha256::new();
+    let mut hasher = ContentHasher::new();
     let staging_name = format!("{:016x}", quick_id(path, bytes));
     let mut sink = Sink::new(workspace, &staging_name, path)?;
     let mut router = Router::new(
@@ -252,7 +262,9 @@ pub fn ingest_file(
             });
         }
         (Format::Parquet, _) => {
-            hasher.update(hash_file(path).map_err(io)?.as_bytes());
+            hasher
+                .update_from(File::open(path).map_err(io)?)
+                .map_err(io)?;
             formats::parquet::read(
                 path,
                 |item| {
@@ -270,7 +282,9 @@ pub fn ingest_file(
             });
         }
         (Format::Evtx, _) => {
-            hasher.update(hash_file(path).map_err(io)?.as_bytes());
+            hasher
+                .update_from(File::open(path).map_err(io)?)
+                .map_err(io)?;
             let events =
                 windows::evtx::read_file(path).map_err(|message| IngestError::Unreadable {
                     path: path.to_path_buf(),
@@ -294,7 +308,7 @@ pub fn ingest_file(
         }
     }
     map_windows_events(windows_events, &mut sink);
-    let hash = format!("{:x}", hasher.finalize());
+    let hash = hasher.key();
     if workspace.manifest().inputs.contains_key(&hash) {
         sink.discard();
         report.already_ingested = true;
@@ -390,7 +404,7 @@ enum TextError {
 fn read_text(
     file: File,
     format: Format,
-    hasher: &mut Sha256,
+    hasher: &mut ContentHasher,
     sender: &std::sync::mpsc::SyncSender<(Vec<Item>, u64)>,
 ) -> Result<(), TextError> {
     let reader = HashingReader {
@@ -420,7 +434,7 @@ fn read_text(
 /// A reader that hashes what passes through it.
 struct HashingReader<'a, R> {
     inner: R,
-    hasher: &'a mut Sha256,
+    hasher: &'a mut ContentHasher,
 }
 
 impl<R: Read> Read for HashingReader<'_, R> {
@@ -429,14 +443,6 @@ impl<R: Read> Read for HashingReader<'_, R> {
         self.hasher.update(&buf[..read]);
         Ok(read)
     }
-}
-
-/// The SHA-256 of a file's content, as hex.
-pub fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut file = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// A staging-folder id for an input (its path and size): unique enough for one writer at a

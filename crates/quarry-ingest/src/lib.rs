@@ -9,6 +9,7 @@
 
 pub mod coerce;
 mod columns;
+pub mod content_hash;
 pub mod demo;
 pub mod formats;
 pub mod infer;

@@ -5,13 +5,13 @@
 //! flat reader cannot take is read as a `Value` and typed the usual way.
 
 use crate::coerce::TableBuilder;
+use crate::content_hash::ContentHasher;
 use crate::formats::flat_json::FlatReader;
 use crate::formats::json::parse_line;
 use crate::record::Position;
 use datafusion::arrow::record_batch::RecordBatch;
 use quarry_schema::TableSchema;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
@@ -81,7 +81,7 @@ pub(crate) fn type_lines(
     file: File,
     table: &str,
     schema: &Arc<TableSchema>,
-    hasher: &mut Sha256,
+    hasher: &mut ContentHasher,
     on_chunk: impl FnMut(TypedChunk),
 ) -> Result<(), TypedLinesError> {
     type_lines_in_chunks(file, table, schema, hasher, CHUNK_BYTES, on_chunk)
@@ -92,7 +92,7 @@ fn type_lines_in_chunks(
     file: File,
     table: &str,
     schema: &Arc<TableSchema>,
-    hasher: &mut Sha256,
+    hasher: &mut ContentHasher,
     chunk_bytes: usize,
     mut on_chunk: impl FnMut(TypedChunk),
 ) -> Result<(), TypedLinesError> {
@@ -154,7 +154,7 @@ fn type_lines_in_chunks(
 /// Reads the file in chunks ending at a line end, hashing every byte, and sends them.
 fn read_chunks(
     mut file: File,
-    hasher: &mut Sha256,
+    hasher: &mut ContentHasher,
     chunk_bytes: usize,
     sender: &SyncSender<Chunk>,
     spare: &Receiver<Vec<u8>>,
@@ -404,7 +404,7 @@ mod tests {
                 .unwrap()
                 .write_all(text.as_bytes())
                 .unwrap();
-            let mut hasher = Sha256::new();
+            let mut hasher = ContentHasher::new();
             let mut batches = Vec::new();
             let mut rejects = Vec::new();
             let mut dropped: BTreeMap<String, u64> = BTreeMap::new();
@@ -446,10 +446,9 @@ mod tests {
             assert_eq!(dropped.get("Unknown"), None);
             assert_eq!(records, 261);
             assert_eq!(bytes_done, text.len() as u64);
-            assert_eq!(
-                format!("{:x}", hasher.finalize()),
-                format!("{:x}", Sha256::digest(text.as_bytes()))
-            );
+            let mut whole = ContentHasher::new();
+            whole.update(text.as_bytes());
+            assert_eq!(hasher.key(), whole.key());
         }
     }
 }

@@ -343,3 +343,76 @@ fn string_columns_a_source_lacks_are_stored_as_nulls_and_read_as_empty_strings()
     );
     assert_eq!(rows, vec![vec![serde_json::json!("")]]);
 }
+
+/// Renames `input`'s manifest key to `key`, as an older Quarry would have recorded it.
+fn record_as(root: &Path, input: &Path, key: &str) {
+    let mut workspace = Workspace::open_for_writing(root).unwrap();
+    let mut manifest = workspace.manifest().clone();
+    let recorded = manifest
+        .inputs
+        .iter()
+        .find(|(_, entry)| Path::new(&entry.path) == input)
+        .map(|(key, _)| key.clone())
+        .expect("the input is in the manifest");
+    let entry = manifest.inputs.remove(&recorded).unwrap();
+    manifest.inputs.insert(key.to_string(), entry);
+    workspace.commit(manifest).unwrap();
+}
+
+#[test]
+fn inputs_are_recognised_by_their_blake3_key_and_by_an_older_sha256_key() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let lines: String = (0..50)
+        .map(|i| {
+            format!(
+                "{{\"Timestamp\": \"2024-05-01T00:{i:02}:00Z\", \"DeviceName\": \"wks-{i}\"}}\n"
+            )
+        })
+        .collect();
+    let events = fixture(dir.path(), "events.ndjson", &lines);
+    let options = || IngestOptions {
+        table: Some("DeviceProcessEvents".into()),
+        ..IngestOptions::default()
+    };
+    assert_eq!(
+        ingest(&root, &events, options()).accepted["DeviceProcessEvents"],
+        50
+    );
+    let key = quarry_ingest::content_hash::hash_file(&events).unwrap();
+    assert!(key.starts_with("blake3:"));
+    assert!(Workspace::open(&root)
+        .unwrap()
+        .manifest()
+        .inputs
+        .contains_key(&key));
+    assert!(ingest(&root, &events, options()).already_ingested);
+
+    // An older workspace recorded the SHA-256 of a text file's content.
+    let content_sha256 = format!("{:x}", Sha256::digest(lines.as_bytes()));
+    record_as(&root, &events, &content_sha256);
+    assert!(ingest(&root, &events, options()).already_ingested);
+
+    // And of that hex text for a Parquet file.
+    let manifest = Workspace::open(&root).unwrap().manifest().clone();
+    let written = root.join(&manifest.tables["DeviceProcessEvents"].files[0].path);
+    let parquet = dir.path().join("export.parquet");
+    std::fs::copy(&written, &parquet).unwrap();
+    assert_eq!(
+        ingest(&root, &parquet, options()).accepted["DeviceProcessEvents"],
+        50
+    );
+    let bytes = std::fs::read(&parquet).unwrap();
+    let parquet_sha256 = format!("{:x}", Sha256::digest(bytes));
+    record_as(
+        &root,
+        &parquet,
+        &format!("{:x}", Sha256::digest(parquet_sha256.as_bytes())),
+    );
+    assert!(ingest(&root, &parquet, options()).already_ingested);
+    assert_eq!(
+        query(&root, "DeviceProcessEvents | count"),
+        vec![vec![serde_json::json!(100)]]
+    );
+}

