@@ -110,6 +110,50 @@ fn looks_like_datetime(text: &str) -> bool {
         && quarry_engine::values::parse_datetime(text).is_some()
 }
 
+/// The column types a stream of rows allows, folded one row at a time so that no row has to be
+/// kept.
+#[derive(Debug, Default)]
+pub struct SchemaInference {
+    /// Column names in the order they were first seen.
+    order: Vec<String>,
+    candidates: std::collections::HashMap<String, Candidates>,
+}
+
+impl SchemaInference {
+    /// Narrows the column types by one row.
+    pub fn observe(&mut self, row: &Map<String, Value>) {
+        for (field, value) in row {
+            match self.candidates.get_mut(field) {
+                Some(candidates) => candidates.observe(value),
+                None => {
+                    let mut candidates = Candidates::default();
+                    candidates.observe(value);
+                    self.order.push(field.clone());
+                    self.candidates.insert(field.clone(), candidates);
+                }
+            }
+        }
+    }
+
+    /// The schema of table `name`: columns in the order they were first seen, after an existing
+    /// schema's columns (`base`), which keep their types.
+    pub fn schema(&self, name: &str, base: Option<&TableSchema>) -> Result<TableSchema, String> {
+        let mut columns: Vec<Column> = base.map(|b| b.columns().to_vec()).unwrap_or_default();
+        for field in &self.order {
+            if columns.iter().any(|c| &c.name == field) {
+                continue;
+            }
+            let ty = self
+                .candidates
+                .get(field)
+                .map(Candidates::kusto_type)
+                .unwrap_or(KustoType::String);
+            columns.push(Column::new(field.clone(), ty));
+        }
+        TableSchema::new(name, columns, "inferred", true).map_err(|e| e.to_string())
+    }
+}
+
 /// Infers the schema of table `name` from `rows`; columns keep the order they are first seen
 /// in, and an existing schema's columns (`base`) come first with their types unchanged.
 pub fn infer_schema(
@@ -117,30 +161,21 @@ pub fn infer_schema(
     rows: &[Map<String, Value>],
     base: Option<&TableSchema>,
 ) -> Result<TableSchema, String> {
-    let mut order: Vec<String> = Vec::new();
-    let mut candidates: std::collections::HashMap<String, Candidates> =
-        std::collections::HashMap::new();
+    let mut inference = SchemaInference::default();
     for row in rows {
-        for (field, value) in row {
-            let entry = candidates.entry(field.clone()).or_insert_with(|| {
-                order.push(field.clone());
-                Candidates::default()
-            });
-            entry.observe(value);
-        }
+        inference.observe(row);
     }
-    let mut columns: Vec<Column> = base.map(|b| b.columns().to_vec()).unwrap_or_default();
-    for field in order {
-        if columns.iter().any(|c| c.name == field) {
-            continue;
-        }
-        let ty = candidates
-            .get(&field)
-            .map(Candidates::kusto_type)
-            .unwrap_or(KustoType::String);
-        columns.push(Column::new(field, ty));
-    }
-    TableSchema::new(name, columns, "inferred", true).map_err(|e| e.to_string())
+    inference.schema(name, base)
+}
+
+/// Each column's name and Kusto type name, for tests.
+#[cfg(test)]
+pub(crate) fn column_types(schema: &TableSchema) -> Vec<(&str, &str)> {
+    schema
+        .columns()
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty.name()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -158,13 +193,8 @@ mod tests {
         .map(|v| v.as_object().cloned().unwrap())
         .collect();
         let schema = infer_schema("Custom_CL", &rows, None).unwrap();
-        let types: Vec<(&str, &str)> = schema
-            .columns()
-            .iter()
-            .map(|c| (c.name.as_str(), c.ty.name()))
-            .collect();
         assert_eq!(
-            types,
+            column_types(&schema),
             [
                 ("TimeGenerated", "datetime"),
                 ("Count", "long"),

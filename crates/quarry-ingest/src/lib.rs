@@ -10,6 +10,7 @@
 pub mod coerce;
 mod columns;
 pub mod content_hash;
+mod custom_spool;
 pub mod demo;
 pub mod formats;
 pub mod infer;

@@ -3,7 +3,7 @@
 //! and everything committed together with the manifest (or dropped).
 
 use crate::coerce::TableBuilder;
-use crate::infer::infer_schema;
+use crate::custom_spool::CustomSpool;
 use crate::ingest::{FileReport, IngestError};
 use crate::record::{Origin, Position};
 use crate::typed_lines::TypedChunk;
@@ -25,9 +25,6 @@ const FLUSH_ROWS: usize = 65_536;
 /// The longest record text kept in a rejects file.
 const MAX_REJECT_TEXT: usize = 16 * 1024;
 
-/// A record's fields with its position, held until its custom table's schema is inferred.
-type PositionedFields = (Position, Map<String, Value>);
-
 /// Where accepted and rejected records go during one ingest.
 pub(crate) struct Sink {
     input: String,
@@ -36,7 +33,8 @@ pub(crate) struct Sink {
     builders: HashMap<String, TableBuilder>,
     /// Rows typed elsewhere, waiting to make up a full batch.
     pending: HashMap<String, Vec<RecordBatch>>,
-    custom: BTreeMap<String, Vec<PositionedFields>>,
+    /// Custom tables' records, spooled until their schema is inferred.
+    custom: BTreeMap<String, CustomSpool>,
     writer: StagedWriter,
     rejects_path: PathBuf,
     rejects: Option<BufWriter<File>>,
@@ -92,10 +90,7 @@ impl Sink {
         // The common case, a table already being built, costs one lookup and no allocation.
         if !self.builders.contains_key(table) {
             let Some(schema) = self.known_schema(table) else {
-                self.custom
-                    .entry(table.to_string())
-                    .or_default()
-                    .push((position, fields));
+                self.spool(position, table, &fields);
                 return;
             };
             self.builders
@@ -121,6 +116,34 @@ impl Sink {
                 let reason = format!("{table}: {reason}");
                 self.reject(position, &reason, Some(Value::Object(fields).to_string()));
             }
+        }
+    }
+
+    /// Keeps a record of custom table `table` until its schema is known.
+    fn spool(&mut self, position: Position, table: &str, fields: &Map<String, Value>) {
+        if self.failure.is_some() {
+            return;
+        }
+        if !self.custom.contains_key(table) {
+            let path = self
+                .stage_root
+                .join(format!("custom-{}.ndjson", self.custom.len()));
+            match CustomSpool::create(&path) {
+                Ok(spool) => {
+                    self.custom.insert(table.to_string(), spool);
+                }
+                Err(source) => {
+                    self.failure = Some(WorkspaceError::Io { path, source });
+                    return;
+                }
+            }
+        }
+        let Some(spool) = self.custom.get_mut(table) else {
+            return;
+        };
+        if let Err(source) = spool.push(position, fields) {
+            let path = spool.path().to_path_buf();
+            self.failure = Some(WorkspaceError::Io { path, source });
         }
     }
 
@@ -322,10 +345,12 @@ impl Sink {
         report: &mut FileReport,
     ) -> Result<(), IngestError> {
         let mut new_schemas: BTreeMap<String, TableSchema> = BTreeMap::new();
-        for (table, rows) in std::mem::take(&mut self.custom) {
+        if let Some(error) = self.failure.take() {
+            return Err(error.into());
+        }
+        for (table, spool) in std::mem::take(&mut self.custom) {
             let existing = workspace.table_schema(&table)?;
-            let objects: Vec<Map<String, Value>> = rows.iter().map(|(_, o)| o.clone()).collect();
-            let schema = infer_schema(&table, &objects, existing.as_ref()).map_err(|message| {
+            let schema = spool.schema(&table, existing.as_ref()).map_err(|message| {
                 IngestError::Unreadable {
                     path: report.path.clone(),
                     message: format!("table {table}: {message}"),
@@ -335,9 +360,10 @@ impl Sink {
             self.schemas.insert(table.clone(), Some(schema.clone()));
             new_schemas.insert(table.clone(), (*schema).clone());
             report.inferred_tables.push(table.clone());
-            for (position, fields) in rows {
-                self.accept(position, &table, fields);
-            }
+            let spool_path = spool.path().to_path_buf();
+            spool
+                .drain(|position, fields| self.accept(position, &table, fields))
+                .map_err(io_error(&spool_path))?;
         }
         let tables: Vec<String> = self.builders.keys().cloned().collect();
         for table in &tables {

@@ -416,3 +416,52 @@ fn inputs_are_recognised_by_their_blake3_key_and_by_an_older_sha256_key() {
         vec![vec![serde_json::json!(100)]]
     );
 }
+
+#[test]
+fn a_custom_table_is_typed_by_every_record_of_the_input_not_just_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let mut text = String::new();
+    for i in 0..5_000 {
+        text.push_str(&format!(
+            "{{\"TimeGenerated\": \"2024-03-02T00:00:00Z\", \"Seq\": {i}, \"Code\": {}}}\n",
+            i % 7
+        ));
+    }
+    // The last record alone makes `Code` a string and brings a column no other record has.
+    text.push_str(
+        r#"{"TimeGenerated": "2024-03-02T00:00:00Z", "Seq": 5000, "Code": "n/a", "Late": true}"#,
+    );
+    text.push('\n');
+    let path = fixture(dir.path(), "app.ndjson", &text);
+    let report = ingest(
+        &root,
+        &path,
+        IngestOptions {
+            table: Some("App_CL".into()),
+            ..IngestOptions::default()
+        },
+    );
+    assert_eq!(report.accepted["App_CL"], 5_001);
+    assert_eq!(report.rejected, 0);
+    assert_eq!(
+        query(
+            &root,
+            "App_CL | summarize Rows = count(), Sum = sum(Seq), Codes = dcount(Code), \
+             Late = countif(Late) by CodeType = gettype(Code), SeqType = gettype(Seq)"
+        ),
+        vec![vec![
+            serde_json::json!("string"),
+            serde_json::json!("long"),
+            serde_json::json!(5_001),
+            serde_json::json!((0..=5_000).sum::<i64>()),
+            serde_json::json!(8),
+            serde_json::json!(1),
+        ]]
+    );
+    let staged = root.join("tmp");
+    let leftovers: Vec<_> = std::fs::read_dir(&staged)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
