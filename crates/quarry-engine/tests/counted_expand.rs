@@ -149,6 +149,7 @@ fn rows_are_counted_before_expanding_only_when_the_aggregates_allow_it() {
         "E | mv-expand Tag = parse_json(Fields).Tags | summarize make_list(Device) by tostring(Tag)",
         "E | mv-expand with_itemindex=I Tag = parse_json(Fields).Tags | summarize count() by I",
         "E | mv-expand Tag = parse_json(Fields).Tags | summarize make_set(pack_all())",
+        "E | mv-expand Tag = parse_json(Fields).Tags | summarize tostring(sum(N)) by tostring(Tag)",
     ] {
         let plan = plan(query);
         assert!(!plan.contains("__rows"), "{query} was rewritten:\n{plan}");

@@ -62,13 +62,16 @@ fn counts_can_be_weighted(expr: &KqlExpr) -> bool {
             if READS_EVERY_COLUMN.contains(&name) {
                 return false;
             }
-            let star_allowed = name == "count";
-            if is_aggregate(name) && !COUNTING.contains(&name) && !MULTIPLICITY_FREE.contains(&name)
-            {
+            if !is_aggregate(name) {
+                // A scalar function over aggregates (`tostring(make_set(x))`).
+                return args.iter().all(|arg| counts_can_be_weighted(&arg.value));
+            }
+            if !COUNTING.contains(&name) && !MULTIPLICITY_FREE.contains(&name) {
                 return false;
             }
+            // An aggregate's own arguments are evaluated per row.
             args.iter().all(|arg| match &arg.value.kind {
-                ExprKind::Star => star_allowed,
+                ExprKind::Star => name == "count",
                 _ => reads_no_hidden_columns(&arg.value),
             })
         }
@@ -199,6 +202,7 @@ mod tests {
             "dcount(DeviceName)",
             "count() * 100 / dcount(DeviceName)",
             "tostring(make_set(Tag))",
+            "round(count() * 1.0 / 3, 2)",
             "min(Timestamp)",
         ] {
             assert!(counts_can_be_weighted(&aggregate(text)), "{text}");
@@ -214,6 +218,8 @@ mod tests {
             "percentile(Size, 50)",
             "arg_max(Timestamp, *)",
             "count() + sum(Size)",
+            "tostring(sum(Size))",
+            "round(avg(Size), 2)",
             "make_set(pack_all())",
         ] {
             assert!(!counts_can_be_weighted(&aggregate(text)), "{text}");
