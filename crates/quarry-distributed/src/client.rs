@@ -171,6 +171,15 @@ fn explain_lost_executor(error: &str) -> Option<String> {
             fetch_failed_address(error).as_deref(),
         ));
     }
+    if broken_shuffle_stream(error) {
+        return Some(
+            "an executor was lost during the query: the connection to it broke while another \
+             executor was reading its shuffle output (which executor is not in the error; the \
+             scheduler's log names it once its heartbeats stop); the query was stopped rather \
+             than recomputed (Ballista's stage recovery is not trusted); run it again"
+                .to_string(),
+        );
+    }
     if error.trim_end().ends_with("failed: Cancelled") {
         return Some(
             "the scheduler stopped the query: it was cancelled, or an executor it used was lost \
@@ -180,6 +189,21 @@ fn explain_lost_executor(error: &str) -> Option<String> {
         );
     }
     None
+}
+
+/// True for a task that failed because a shuffle stream it was reading broke mid-way: the
+/// executor serving it went away after the fetch started, and Ballista reports the transport
+/// error without saying whose stream it was.
+fn broken_shuffle_stream(error: &str) -> bool {
+    let lower = error.to_ascii_lowercase();
+    lower.contains("ipc")
+        && [
+            "error reading a body from connection",
+            "broken pipe",
+            "connection reset",
+        ]
+        .iter()
+        .any(|marker| lower.contains(marker))
 }
 
 /// The executor named by Ballista's "Shuffle fetch partition error from Executor <id>, …".
@@ -261,6 +285,19 @@ mod tests {
             None
         );
         assert!(explain_lost_executor("Job 1 failed: Cancelled").is_some());
+        // A shuffle stream that broke mid-way (as seen when an executor was killed).
+        let broken = "Job 038H5H9G5W000 failed: Job failed due to stage 3 failed: Task failed \
+                      due to runtime execution error: DataFusionError(Shared(External(ArrowError(\
+                      IpcError(\"Arrow error: Ipc error: code: 'Unknown error', message: \\\"h2 \
+                      protocol error: error reading a body from connection\\\", source: \
+                      hyper::Error(Body, Error { kind: Io(Custom { kind: BrokenPipe, error: \
+                      \\\"stream closed because of a broken pipe\\\" }) })\")))))";
+        let note = explain_lost_executor(broken).unwrap();
+        assert!(
+            note.starts_with("an executor was lost during the query"),
+            "{note}"
+        );
+        assert!(note.ends_with("run it again"), "{note}");
         assert_eq!(
             explain_lost_executor("Job 1 failed: division by zero"),
             None
