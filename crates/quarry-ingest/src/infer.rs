@@ -154,20 +154,6 @@ impl SchemaInference {
     }
 }
 
-/// Infers the schema of table `name` from `rows`; columns keep the order they are first seen
-/// in, and an existing schema's columns (`base`) come first with their types unchanged.
-pub fn infer_schema(
-    name: &str,
-    rows: &[Map<String, Value>],
-    base: Option<&TableSchema>,
-) -> Result<TableSchema, String> {
-    let mut inference = SchemaInference::default();
-    for row in rows {
-        inference.observe(row);
-    }
-    inference.schema(name, base)
-}
-
 /// Each column's name and Kusto type name, for tests.
 #[cfg(test)]
 pub(crate) fn column_types(schema: &TableSchema) -> Vec<(&str, &str)> {
@@ -185,14 +171,14 @@ mod tests {
 
     #[test]
     fn narrowest_types_in_first_seen_order() {
-        let rows: Vec<Map<String, Value>> = [
+        let mut inference = SchemaInference::default();
+        for row in [
             json!({"TimeGenerated": "2024-01-01T00:00:00Z", "Count": 1, "Ratio": 1, "Flag": true, "Bag": {"a": 1}, "Text": "x", "Empty": ""}),
             json!({"TimeGenerated": "2024-01-02 10:00:00", "Count": "2", "Ratio": 1.5, "Flag": "false", "Bag": [1], "Text": 3}),
-        ]
-        .into_iter()
-        .map(|v| v.as_object().cloned().unwrap())
-        .collect();
-        let schema = infer_schema("Custom_CL", &rows, None).unwrap();
+        ] {
+            inference.observe(row.as_object().unwrap());
+        }
+        let schema = inference.schema("Custom_CL", None).unwrap();
         assert_eq!(
             column_types(&schema),
             [
